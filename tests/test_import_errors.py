@@ -137,9 +137,9 @@ def test_int8_self_check_bound_is_enforced(monkeypatch, store):
     real = importer.fast_model
 
     def broken_int8(weights, n_steps, precision="f32"):
-        if precision == "int8":
+        if precision == "int8":  # a slip far below int8's own error (~1e-3), caught all the same
             changed = {k: v.copy() for k, v in weights.items()}
-            changed["layer_6/weights"] *= 3.0
+            changed["layer_5/bias"][0] += 0.01
             return real(changed, n_steps, precision)
         return real(weights, n_steps, precision)
 

@@ -180,7 +180,10 @@ def test_int8_import_records_precision_and_is_smaller(installed):
     f32 = installed[("pb", "f32")]
     int8 = installed[("pb", "int8")]
     assert int8.precision == "int8"
-    assert set(int8.source["self_check"]) == {"f32", "int8"}
+    checks = int8.source["self_check"]
+    assert set(checks) == {"f32", "int8", "int8_vs_f32"}
+    assert checks["int8"]["probs"] <= 1e-4 and checks["int8"]["state"] <= 1e-3
+    assert 1e-5 < checks["int8_vs_f32"]["probs"] < 0.1  # quantization's measured cost
     assert (
         int8.ir_path.with_suffix(".bin").stat().st_size < f32.ir_path.with_suffix(".bin").stat().st_size / 2
     )

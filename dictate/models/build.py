@@ -10,7 +10,11 @@ Two shapes of graph:
   independent reference for the stepped graph (one long run over a whole utterance).
 
 Matrices can be stored as f32, f16, or int8 with one scale per output channel (the CPU
-plugin decompresses weights inside its matmul kernels).
+plugin decompresses weights inside its matmul kernels). With int8 weights the recurrent
+input ``h`` is also quantized, statically, to 255 levels over [-1, 1] (``h = o·tanh(c)``
+cannot leave that range), so each step's ``h·Wh`` runs as a true int8 × int8 product with no
+per-step activation scales to compute; it is the step that reads the whole recurrent kernel
+16 times a block. The other matmuls keep the CPU plugin's dynamic activation quantization.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from dictate.models.weights import (
 )
 
 WEIGHT_FORMATS = ("f32", "f16", "int8")
+HIDDEN_LEVELS = 255  # static quantization grid of h in [-1, 1] for int8 models: steps of 2/254
 
 INPUT_NODE = "input_node"
 STATE_C_IN = "previous_state_c"
@@ -48,6 +53,33 @@ def quantize_per_channel(matrix_out_in: np.ndarray) -> tuple[np.ndarray, np.ndar
     scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
     q = np.clip(np.rint(matrix_out_in / scale), -127, 127).astype(np.int8)
     return q, scale
+
+
+def int8_round_trip(weights: Weights) -> Weights:
+    """``weights`` with every matrix replaced by its per-channel int8 dequantized values.
+
+    Mirrors :func:`weight_const`'s grid (the LSTM kernel's input and recurrent halves are
+    quantized separately), so an f32 graph of these weights computes what the int8 graph does.
+    """
+    out = dict(weights)
+    n = weights[LSTM_KERNEL].shape[1] // 4
+    n_x = weights[LSTM_KERNEL].shape[0] - n
+    for key, value in weights.items():
+        if value.ndim != 2:
+            continue
+        parts = [value[:n_x], value[n_x:]] if key == LSTM_KERNEL else [value]
+        deq = []
+        for part in parts:
+            q, scale = quantize_per_channel(np.ascontiguousarray(part.T, dtype=np.float32))
+            deq.append((q.astype(np.float32) * scale).T)
+        out[key] = np.concatenate(deq, axis=0).astype(np.float32)
+    return out
+
+
+def quantize_hidden_state(h: ov.Output) -> ov.Node:
+    """``h`` rounded to the int8 grid of :data:`HIDDEN_LEVELS` levels over [-1, 1]."""
+    lo, hi = ops.constant(np.float32(-1.0)), ops.constant(np.float32(1.0))
+    return ops.fake_quantize(h, lo, hi, lo, hi, HIDDEN_LEVELS)
 
 
 def weight_const(matrix_in_out: np.ndarray, fmt: str, name: str) -> ov.Node:
@@ -74,9 +106,18 @@ def dense(x: ov.Output, weights: Weights, layer: str, fmt: str, relu: bool) -> o
 
 
 def lstm_unrolled(
-    x_all: ov.Output, c: ov.Output, h: ov.Output, weights: Weights, n_steps: int, fmt: str
+    x_all: ov.Output,
+    c: ov.Output,
+    h: ov.Output,
+    weights: Weights,
+    n_steps: int,
+    fmt: str,
+    quantize_hidden: bool = False,
 ) -> tuple[ov.Output, ov.Output, ov.Output]:
-    """TF BlockLSTM (gates i, c, f, o; forget bias 0) unrolled over ``n_steps`` frames."""
+    """TF BlockLSTM (gates i, c, f, o; forget bias 0) unrolled over ``n_steps`` frames.
+
+    ``quantize_hidden``: ``h`` enters ``h·Wh`` on the int8 grid (:func:`quantize_hidden_state`).
+    """
     kernel = weights[LSTM_KERNEL]
     n = kernel.shape[1] // 4
     n_x = kernel.shape[0] - n
@@ -86,7 +127,8 @@ def lstm_unrolled(
     steps = ops.split(x_proj, ops.constant(np.int64(0)), n_steps)
     outputs = []
     for t in range(n_steps):
-        gates = ops.add(steps.output(t), ops.matmul(h, wh, False, True))
+        h_in = quantize_hidden_state(h) if quantize_hidden else h
+        gates = ops.add(steps.output(t), ops.matmul(h_in, wh, False, True))
         i, g, f, o = ops.split(gates, ops.constant(np.int64(1)), 4).outputs()
         c = ops.add(ops.multiply(ops.sigmoid(f), c), ops.multiply(ops.sigmoid(i), ops.tanh(g)))
         h = ops.multiply(ops.sigmoid(o), ops.tanh(c))
@@ -130,15 +172,22 @@ def lstm_sequence(
 
 
 def build_acoustic_model(
-    weights: Weights, n_steps: Optional[int] = N_STEPS, weight_format: str = "f32"
+    weights: Weights,
+    n_steps: Optional[int] = N_STEPS,
+    weight_format: str = "f32",
+    quantize_hidden: Optional[bool] = None,
 ) -> ov.Model:
     """A DeepSpeech acoustic model as an ``ov.Model``.
 
     Inputs ``input_node [1, n_steps, 19, 26]``, ``previous_state_c/h [1, n_hidden]``;
     outputs ``logits [n_steps, 1, 29]`` (softmax probabilities, time-major, as DeepSpeech's
     graph names them), ``new_state_c`` and ``new_state_h``. ``n_steps=None`` gives a dynamic
-    time axis (LSTMSequence, f32 weights only).
+    time axis (LSTMSequence, f32 weights only). ``quantize_hidden`` (default: with int8
+    weights) puts the recurrent input on the int8 grid; an f32 graph of
+    :func:`int8_round_trip` weights with it set computes the int8 graph's math in float.
     """
+    if quantize_hidden is None:
+        quantize_hidden = weight_format == "int8"
     n = validate_weights(weights)
     n_classes = weights["layer_6/bias"].shape[0]
     steps_dim = -1 if n_steps is None else n_steps
@@ -150,11 +199,11 @@ def build_acoustic_model(
     for layer in ("layer_1", "layer_2", "layer_3"):
         x = dense(x, weights, layer, weight_format, relu=True)
     if n_steps is None:
-        if weight_format != "f32":
+        if weight_format != "f32" or quantize_hidden:
             raise ValueError("the dynamic-time reference graph is built with f32 weights only")
         seq, c_out, h_out = lstm_sequence(x, c_in, h_in, weights)
     else:
-        seq, c_out, h_out = lstm_unrolled(x, c_in, h_in, weights, n_steps, weight_format)
+        seq, c_out, h_out = lstm_unrolled(x, c_in, h_in, weights, n_steps, weight_format, quantize_hidden)
     y = dense(seq, weights, "layer_5", weight_format, relu=True)
     y = dense(y, weights, "layer_6", weight_format, relu=False)
     probs = ops.softmax(y, 1)

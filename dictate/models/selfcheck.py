@@ -5,16 +5,19 @@ activations, see :class:`ExactSettings`) on the same random input over :data:`N_
 blocks of ``n_steps`` frames, each carrying its own LSTM state from block to block (so an
 error that accumulates in the state shows). Tolerances, max abs difference over all blocks:
 
-* fast model with **f32** weights: probabilities ≤ 1e-4, LSTM state (c, h) ≤ 1e-3. Both
-  compute with the same float weights (an int8 ``.tflite``'s dequantized); only summation
-  order differs. Measured: ~1e-7 on probabilities and ≤ 1.5e-6 on the state, for the
-  n_hidden 64 stand-ins and full-size (2048) random models in every format.
-* fast model with **int8** weights (per-channel, quantized by dictate): probabilities
-  ≤ 2e-2, state ≤ 2e-1. Measured on full-size random models: 7.5e-4 / 6.6e-3 from a float
-  ``.pb``, 7e-6 / 1.1e-3 from an int8 ``.tflite`` (whose per-channel grid dictate reproduces).
-  The f32 check always runs first, so the extracted weights are held to the strict bound and
-  this one only bounds the quantization error; it is loose because trained weights (outliers)
-  quantize worse than random ones.
+* fast model with **f32** weights, against the reference: probabilities ≤ 1e-4, LSTM state
+  (c, h) ≤ 1e-3. Both compute with the same float weights (an int8 ``.tflite``'s
+  dequantized); only summation order differs. Measured: ~1e-7 on probabilities and
+  ≤ 1.5e-6 on the state, for the n_hidden 64 stand-ins and full-size (2048) random models in
+  every format.
+* fast model with **int8** weights, against its float emulation (:func:`int8_emulation`: the
+  f32 graph, already checked above, built from the int8 grid's dequantized weights with the
+  hidden state on its int8 grid): the same bounds, 1e-4 / 1e-3. Measured: 6e-8 / 2e-7 on a
+  full-size random model, 4e-7 / 6e-6 on the trained demo model. This catches any error in
+  the int8 graph itself; what quantization costs depends on the weights (outliers quantize
+  worse), so it is measured (emulation vs reference), recorded in ``model.json`` and
+  reported, not judged: ~1e-3 on probabilities for full-size random weights, 0.08 for the
+  small trained demo model, whose word error rate it leaves unchanged.
 
 Input: MFCC-like windows drawn from N(0, 2²) with a fixed seed, initial state N(0, 0.5²)
 (cell) and tanh of that (hidden).
@@ -23,19 +26,21 @@ Input: MFCC-like windows drawn from N(0, 2²) with a fixed seed, initial state N
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import openvino as ov
 
 from dictate.engine.acoustic import AcousticModel, RunnerSettings
 from dictate.errors import ModelError
+from dictate.models.build import build_acoustic_model, int8_round_trip
+from dictate.models.weights import Weights
 
 N_BLOCKS = 4
 SEED = 1234
 TOLERANCES: Dict[str, Dict[str, float]] = {
     "f32": {"probs": 1e-4, "state": 1e-3},
-    "int8": {"probs": 2e-2, "state": 2e-1},
+    "int8": {"probs": 1e-4, "state": 1e-3},
 }
 
 
@@ -53,7 +58,10 @@ class CheckResult:
         return max(self.c, self.h)
 
     def passed(self) -> bool:
-        bounds = TOLERANCES[self.precision]
+        """Within :data:`TOLERANCES` (measurements with no bound, like ``int8_vs_f32``, pass)."""
+        bounds = TOLERANCES.get(self.precision)
+        if bounds is None:
+            return True
         return bool(self.probs <= bounds["probs"] and self.state <= bounds["state"])
 
     def describe(self) -> str:
@@ -122,6 +130,11 @@ def reference_run(
     return run_blocks(model, x, c0, h0)
 
 
+def int8_emulation(weights: Weights, n_steps: int) -> ov.Model:
+    """The f32 graph computing what the int8 graph of ``weights`` computes (the int8 check's reference)."""
+    return build_acoustic_model(int8_round_trip(weights), n_steps, "f32", quantize_hidden=True)
+
+
 def check_against(
     fast: ov.Model,
     expected: Dict[str, np.ndarray],
@@ -134,11 +147,34 @@ def check_against(
     x, c0, h0 = check_inputs(model.n_steps, model.n_hidden, n_blocks)
     result = compare(run_blocks(model, x, c0, h0), expected, precision)
     if not result.passed():
+        against = (
+            "its float emulation (the checked f32 graph on the int8 grid's weights)"
+            if precision == "int8"
+            else "OpenVINO's reference conversion"
+        )
         raise ModelError(
             f"the self-check failed: the fast conversion ({precision} weights) does not match "
-            f"OpenVINO's reference conversion: {result.describe()}. Nothing was installed."
+            f"{against}: {result.describe()}. Nothing was installed."
         )
     return result
+
+
+def check_int8(
+    fast_int8: ov.Model,
+    weights: Weights,
+    n_steps: int,
+    expected_f32: Dict[str, np.ndarray],
+    core: Optional[ov.Core] = None,
+) -> Tuple[CheckResult, CheckResult]:
+    """Check the int8 graph against its emulation; also measure quantization's cost.
+
+    Returns ``(check, cost)``: the pass/fail comparison with :func:`int8_emulation`
+    (ModelError if beyond :data:`TOLERANCES`), and the emulation's difference from the f32
+    reference outputs ``expected_f32`` (what int8 changes; informational).
+    """
+    emulated = reference_run(int8_emulation(weights, n_steps), expected_f32["probs"].shape[0], core)
+    check = check_against(fast_int8, emulated, "int8", core)
+    return check, compare(emulated, expected_f32, "int8")
 
 
 def self_check(

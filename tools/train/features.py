@@ -6,7 +6,7 @@ packed into ``<work>/features/<split>.npy`` (float32 ``[all frames, 26]``) with
 ``<split>.index.npy`` (``[n, 2]`` offset, length) and ``<split>.txt`` (transcripts, one a
 line); ``stats.npz`` holds the per-coefficient mean and standard deviation over train.
 
-    python tools/train/features.py --split train    # or dev, test
+    python tools/train/features.py --split train    # or train2, dev, test
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=["train", "dev", "test"], required=True)
+    parser.add_argument("--split", choices=["train", "train2", "dev", "test"], required=True)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     root = work_dir()

@@ -421,17 +421,26 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--dev", type=int, default=200)
     parser.add_argument("--test", type=int, default=300)
     parser.add_argument("--guide-share", type=float, default=0.3, help="share of vocabulary-guide sentences")
+    parser.add_argument(
+        "--extra",
+        type=int,
+        default=0,
+        help="also write N further training sentences to train2.txt (the other lists stay the same)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     guide = load_guide_words(VOCAB_GUIDE)
-    sentences = generate(args.train + args.dev + args.test, args.seed, guide, args.guide_share)
+    n_base = args.train + args.dev + args.test
+    sentences = generate(n_base + args.extra, args.seed, guide, args.guide_share)
     out = work_dir() / "text"
     out.mkdir(parents=True, exist_ok=True)
     splits: Dict[str, List[str]] = {
         "test": sentences[: args.test],
         "dev": sentences[args.test : args.test + args.dev],
-        "train": sentences[args.test + args.dev :],
+        "train": sentences[args.test + args.dev : n_base],
     }
+    if args.extra:
+        splits["train2"] = sentences[n_base:]
     for name, lines in splits.items():
         (out / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     vocab = vocabulary(guide)

@@ -7,6 +7,11 @@ synthetic exponentially decaying impulse response), optional band limiting, opti
 (white, pink or brown, 5–40 dB SNR), a little silence around it. Everything is written as
 16 kHz mono int16 WAV.
 
+The TRAIN2 split (extra training sentences, see ``sentences.py --extra``) leans on flite and
+festival, whose voices are few, and stretches every voice into new pseudo-speakers: most of
+its utterances are resampled as if recorded at 0.86–1.16× the true rate, which scales pitch,
+formants and tempo together (the speed perturbation of Ko et al., 2015).
+
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
 
@@ -134,6 +139,8 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
             return "flite", rng.choice(TEST_FLITE), params
         return "espeak", rng.choice(["en-us", "en-gb"]) + "+" + rng.choice(TEST_ESPEAK_VARIANTS), params
     u = rng.random()
+    if split == "train2":  # fewer espeak, more of the scarce flite/festival voices
+        u = u * 0.55 / 0.35 if u < 0.35 else 0.55 + (u - 0.35) * 0.45 / 0.65
     if u < 0.55:
         variant = rng.choice(ESPEAK_VARIANTS)
         accent = rng.choice(ESPEAK_ACCENTS)
@@ -256,6 +263,9 @@ def make(job: Job) -> Optional[Dict[str, str]]:
                 return None
         if len(x) < sr * 0.2:
             return None
+        if job.split == "train2" and rng.random() < 0.85:
+            factor = rng.uniform(0.86, 1.16)  # >1: higher pitch and formants, faster
+            sr = int(round(sr * factor / 100.0)) * 100
         x, notes = augment(to_16k(x, sr), nrng)
         tmp_path = job.path.with_suffix(".tmp.wav")
         sf.write(str(tmp_path), np.clip(x * 32767, -32768, 32767).astype(np.int16), RATE, subtype="PCM_16")
@@ -275,7 +285,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=["train", "dev", "test"], required=True)
+    parser.add_argument("--split", choices=["train", "train2", "dev", "test"], required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N sentences")

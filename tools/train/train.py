@@ -65,12 +65,16 @@ class Adam(tf.Module):
 class Split:
     """A cached split: packed features, index and transcripts."""
 
-    def __init__(self, root: Path, name: str) -> None:
-        self.feats = np.load(root / "features" / f"{name}.npy", mmap_mode="r")
-        self.index = np.load(root / "features" / f"{name}.index.npy")
-        self.texts = (
-            (root / "features" / f"{name}.txt").read_text(encoding="utf-8").split("\n")[: len(self.index)]
-        )
+    def __init__(self, root: Path, names: str) -> None:
+        """``names``: one split or several joined by commas (e.g. ``train,train2``)."""
+        self.feats, index, self.texts = [], [], []
+        for source, name in enumerate(names.split(",")):
+            self.feats.append(np.load(root / "features" / f"{name}.npy", mmap_mode="r"))
+            part = np.load(root / "features" / f"{name}.index.npy")
+            index.append(np.concatenate([np.full((len(part), 1), source), part], axis=1))
+            text = (root / "features" / f"{name}.txt").read_text(encoding="utf-8").split("\n")
+            self.texts += text[: len(part)]
+        self.index = np.concatenate(index)  # rows: source, offset, length
         self.labels = [np.array(encode(t), dtype=np.int32) for t in self.texts]
 
     def __len__(self) -> int:
@@ -78,11 +82,11 @@ class Split:
 
     def batches(self, frame_budget: int, rng: np.random.Generator) -> List[np.ndarray]:
         """Index groups of similar length, each under ``frame_budget`` padded frames, shuffled."""
-        order = np.argsort(self.index[:, 1] + rng.uniform(0, 8, len(self)))
+        order = np.argsort(self.index[:, 2] + rng.uniform(0, 8, len(self)))
         out: List[np.ndarray] = []
         cur: List[int] = []
         for i in order:
-            longest = max([self.index[j, 1] for j in cur] + [self.index[i, 1]])
+            longest = max([self.index[j, 2] for j in cur] + [self.index[i, 2]])
             if cur and longest * (len(cur) + 1) > frame_budget:
                 out.append(np.array(cur))
                 cur = []
@@ -96,12 +100,12 @@ class Split:
         self, ids: np.ndarray, rng: np.random.Generator | None, mean: np.ndarray
     ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Padded features ``[B, T, 26]``, lengths, padded labels, label lengths."""
-        lens = self.index[ids, 1]
+        lens = self.index[ids, 2]
         labs = [self.labels[i] for i in ids]
         x = np.zeros((len(ids), int(lens.max()), 26), np.float32)
         for k, i in enumerate(ids):
-            off, n = self.index[i]
-            f = np.array(self.feats[off : off + n])
+            source, off, n = self.index[i]
+            f = np.array(self.feats[source][off : off + n])
             if rng is not None:
                 for _ in range(rng.integers(0, 3)):  # time masks (to the mean = 0 after normalising)
                     width = int(rng.integers(2, 8))
@@ -136,6 +140,13 @@ def main(argv: List[str] | None = None) -> int:
         "--hours", type=float, default=0.0, help="stop after this much wall time (0: no limit)"
     )
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument(
+        "--set-lr", type=float, default=0.0, help="with --resume: replace the checkpoint's learning rate"
+    )
+    parser.add_argument(
+        "--lr-decay", type=float, default=1.0, help="multiply the learning rate by this after every epoch"
+    )
+    parser.add_argument("--train-splits", default="train", help="comma-separated cached splits to train on")
     parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--frame-budget", type=int, default=8000, help="padded frames per batch")
     parser.add_argument(
@@ -151,7 +162,7 @@ def main(argv: List[str] | None = None) -> int:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     tf.random.set_seed(args.seed)
     root = work_dir()
-    train, dev = Split(root, "train"), Split(root, "dev")
+    train, dev = Split(root, args.train_splits), Split(root, "dev")
     stats = np.load(root / "features" / "stats.npz")
     mean, std = stats["mean"], stats["std"]
     net = DeepSpeechNet(args.n_hidden, mean, std, seed=args.seed)
@@ -179,6 +190,9 @@ def main(argv: List[str] | None = None) -> int:
             f"lr {float(lr):.2e}",
             flush=True,
         )
+        if args.set_lr:
+            lr.assign(args.set_lr)
+            bad_epochs.assign(0)
     elif manager.latest_checkpoint:
         raise SystemExit(f"checkpoints exist in {root / 'ckpt'}: pass --resume or delete them")
     (root / "train_config.json").write_text(json.dumps(vars(args), indent=2) + "\n")
@@ -255,6 +269,7 @@ def main(argv: List[str] | None = None) -> int:
             bad_epochs.assign_add(1)
             if int(bad_epochs) >= 1:
                 lr.assign(lr * 0.5)
+        lr.assign(lr * args.lr_decay)
         print(
             f"== epoch {int(epoch)} done: train {np.mean(losses) if losses else float('nan'):.3f} "
             f"dev loss/char {dev_loss:.3f} dev greedy WER {dev_wer:.3f} lr {float(lr):.1e} "
