@@ -166,11 +166,17 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--alpha", type=float, default=0.93)
     parser.add_argument("--beta", type=float, default=1.18)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--texts", default="train", help="comma-separated sentence lists (text/<name>.txt)")
     args = parser.parse_args(argv)
     root = work_dir()
     out_dir = root / "scorer"
     out_dir.mkdir(parents=True, exist_ok=True)
-    train = [s for s in (root / "text" / "train.txt").read_text(encoding="utf-8").split("\n") if s]
+    train = [
+        s
+        for name in args.texts.split(",")
+        for s in (root / "text" / f"{name}.txt").read_text(encoding="utf-8").split("\n")
+        if s
+    ]
     vocab = [w for w in (root / "text" / "vocabulary.txt").read_text(encoding="utf-8").split("\n") if w]
     corpus = out_dir / "lm_text.txt"
     corpus.write_text("\n".join(train + vocab) + "\n", encoding="utf-8")

@@ -68,57 +68,6 @@ def install(
     print(f"installed {precision} into {target}: {sizes}, {sum(sizes.values()) / 1e6:.2f} MB")
 
 
-def install_direct(
-    weights_npz: Path,
-    precision: str,
-    target: Path,
-    scorer: Optional[Path],
-    alpha: Optional[float],
-    beta: Optional[float],
-) -> None:
-    """Fallback without the importer: ``build_acoustic_model`` + ``save_ir`` + ``ModelSpec``.
-
-    Builds the same fast graph the importer builds, straight from the trained weights, for
-    when the importer refuses a build (its int8 self-check bounds the absolute LSTM-state
-    error at 0.2, sized for full-width models).
-    """
-    import numpy as np
-
-    from dictate.models.build import build_acoustic_model
-    from dictate.models.ir import save_ir
-    from dictate.models.spec import ModelSpec
-    from dictate.models.store import install_scorer, write_spec_atomic
-
-    arrays = np.load(weights_npz)
-    weights = {k: arrays[k] for k in arrays.files if not k.startswith("train:")}
-    target.mkdir(parents=True, exist_ok=True)
-    for old in target.iterdir():
-        if old.name not in KEEP:
-            old.unlink() if old.is_file() else shutil.rmtree(old)
-    xml = save_ir(build_acoustic_model(weights, 16, precision), target)
-    n_hidden = int(weights["layer_1/bias"].shape[0])
-    spec = ModelSpec(
-        name=f"demo-en-{precision}",
-        ir_path=xml,
-        beam_width=500,
-        n_hidden=n_hidden,
-        precision=precision,
-        conversion="fast",
-        source={
-            "file": weights_npz.name,
-            "format": "npz",
-            "notes": ["built with dictate.models.build from the trained weights (not the importer)"],
-        },
-    )
-    write_spec_atomic(spec, target)
-    if scorer is not None:
-        install_scorer(target, spec, scorer, alpha, beta)
-    for item in target.iterdir():
-        item.chmod(0o644)
-    sizes = {p.name: p.stat().st_size for p in target.iterdir()}
-    print(f"built {precision} directly into {target}: {sizes}, {sum(sizes.values()) / 1e6:.2f} MB")
-
-
 def main(argv: List[str] | None = None) -> int:
     """Import and place the model."""
     root = work_dir()
@@ -131,19 +80,9 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--scorer", type=Path, default=None)
     parser.add_argument("--alpha", type=float, default=None)
     parser.add_argument("--beta", type=float, default=None)
-    parser.add_argument(
-        "--direct",
-        type=Path,
-        default=None,
-        metavar="WEIGHTS_NPZ",
-        help="fallback: build from these weights without the importer",
-    )
     args = parser.parse_args(argv)
     target = MODEL_DIR if args.bundle else root / "builds" / f"demo-en-{args.precision}"
-    if args.direct:
-        install_direct(args.direct, args.precision, target, args.scorer, args.alpha, args.beta)
-    else:
-        install(args.pb, args.precision, target, args.scorer, args.alpha, args.beta)
+    install(args.pb, args.precision, target, args.scorer, args.alpha, args.beta)
     return 0
 
 
