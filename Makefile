@@ -1,5 +1,5 @@
 # One command to run the app, one to run the tests; both set everything up first.
-.PHONY: run test setup setup-test lint bench screenshot clean
+.PHONY: run test setup setup-test lint bench bench-extra screenshot clean
 
 run: setup
 	.venv/bin/dictate
@@ -18,6 +18,10 @@ lint: setup-test
 
 bench: setup
 	.venv/bin/dictate bench --threads 2
+
+# TF Lite for `dictate bench --compare` (bench-only extra, not needed by the app or the tests).
+bench-extra: setup
+	.venv/bin/pip install -e '.[bench]'
 
 # The window under Xvfb dictating a known clip through PulseAudio → PortAudio → dictate.
 screenshot: setup
