@@ -2,9 +2,10 @@
 
     /work/tfenv/bin/python tools/train/train.py [--n-hidden 256] [--epochs 12] [--hours 1.2] [--resume]
 
-Reads ``<work>/features/{train,dev}.*`` (see features.py). Batches are groups of
-similar-length utterances under a frame budget, shuffled each epoch. Adam with a learning
-rate that halves when the dev loss stops improving, dropout on the ReLU layers, gradient
+Reads ``<work>/features/{train,dev}.*`` (see features.py; ``--train-splits train,train2``
+trains on several cached splits). Batches are groups of similar-length utterances under a
+frame budget, shuffled each epoch. Adam with a learning rate that halves when the dev loss
+stops improving (and is multiplied by ``--lr-decay`` after every epoch), dropout on the ReLU layers, gradient
 clipping, and light feature-level augmentation (time masks and small feature noise) on top
 of the audio augmentation done at synthesis time.
 
