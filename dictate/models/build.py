@@ -10,11 +10,16 @@ Two shapes of graph:
   independent reference for the stepped graph (one long run over a whole utterance).
 
 Matrices can be stored as f32, f16, or int8 with one scale per output channel (the CPU
-plugin decompresses weights inside its matmul kernels). With int8 weights the recurrent
-input ``h`` is also quantized, statically, to 255 levels over [-1, 1] (``h = o·tanh(c)``
-cannot leave that range), so each step's ``h·Wh`` runs as a true int8 × int8 product with no
-per-step activation scales to compute; it is the step that reads the whole recurrent kernel
-16 times a block. The other matmuls keep the CPU plugin's dynamic activation quantization.
+plugin decompresses weights inside its matmul kernels, and at run time may also quantize the
+activations feeding them: ``DYNAMIC_QUANTIZATION_GROUP_SIZE``).
+
+An earlier version also put the recurrent input ``h`` on a static 255-level int8 grid so
+that each step's ``h·Wh`` ran as a true int8 × int8 product. That is exact and faster only on
+CPUs with VNNI: without it (AVX2-only CPUs such as AMD Zen 3) the CPU plugin multiplies
+u8 × s8 pairs into saturating 16-bit sums (measured 1e-2 off the float emulation on the
+n_hidden 64 stand-in, 4e-2 on a trained model) and ran slower than weight-only int8 (61 vs
+24 ms a block at n_hidden 2048). int8 models are therefore weight-only int8, whose results
+do not depend on the CPU.
 """
 
 from __future__ import annotations
@@ -37,7 +42,6 @@ from dictate.models.weights import (
 )
 
 WEIGHT_FORMATS = ("f32", "f16", "int8")
-HIDDEN_LEVELS = 255  # static quantization grid of h in [-1, 1] for int8 models: steps of 2/254
 
 INPUT_NODE = "input_node"
 STATE_C_IN = "previous_state_c"
@@ -76,12 +80,6 @@ def int8_round_trip(weights: Weights) -> Weights:
     return out
 
 
-def quantize_hidden_state(h: ov.Output) -> ov.Node:
-    """``h`` rounded to the int8 grid of :data:`HIDDEN_LEVELS` levels over [-1, 1]."""
-    lo, hi = ops.constant(np.float32(-1.0)), ops.constant(np.float32(1.0))
-    return ops.fake_quantize(h, lo, hi, lo, hi, HIDDEN_LEVELS)
-
-
 def weight_const(matrix_in_out: np.ndarray, fmt: str, name: str) -> ov.Node:
     """A ``[out, in]`` weight node (for ``MatMul(x, W, transpose_b=True)``) in format ``fmt``."""
     w = np.ascontiguousarray(matrix_in_out.T, dtype=np.float32)
@@ -112,12 +110,8 @@ def lstm_unrolled(
     weights: Weights,
     n_steps: int,
     fmt: str,
-    quantize_hidden: bool = False,
 ) -> tuple[ov.Output, ov.Output, ov.Output]:
-    """TF BlockLSTM (gates i, c, f, o; forget bias 0) unrolled over ``n_steps`` frames.
-
-    ``quantize_hidden``: ``h`` enters ``h·Wh`` on the int8 grid (:func:`quantize_hidden_state`).
-    """
+    """TF BlockLSTM (gates i, c, f, o; forget bias 0) unrolled over ``n_steps`` frames."""
     kernel = weights[LSTM_KERNEL]
     n = kernel.shape[1] // 4
     n_x = kernel.shape[0] - n
@@ -127,8 +121,7 @@ def lstm_unrolled(
     steps = ops.split(x_proj, ops.constant(np.int64(0)), n_steps)
     outputs = []
     for t in range(n_steps):
-        h_in = quantize_hidden_state(h) if quantize_hidden else h
-        gates = ops.add(steps.output(t), ops.matmul(h_in, wh, False, True))
+        gates = ops.add(steps.output(t), ops.matmul(h, wh, False, True))
         i, g, f, o = ops.split(gates, ops.constant(np.int64(1)), 4).outputs()
         c = ops.add(ops.multiply(ops.sigmoid(f), c), ops.multiply(ops.sigmoid(i), ops.tanh(g)))
         h = ops.multiply(ops.sigmoid(o), ops.tanh(c))
@@ -175,19 +168,15 @@ def build_acoustic_model(
     weights: Weights,
     n_steps: Optional[int] = N_STEPS,
     weight_format: str = "f32",
-    quantize_hidden: Optional[bool] = None,
 ) -> ov.Model:
     """A DeepSpeech acoustic model as an ``ov.Model``.
 
     Inputs ``input_node [1, n_steps, 19, 26]``, ``previous_state_c/h [1, n_hidden]``;
     outputs ``logits [n_steps, 1, 29]`` (softmax probabilities, time-major, as DeepSpeech's
     graph names them), ``new_state_c`` and ``new_state_h``. ``n_steps=None`` gives a dynamic
-    time axis (LSTMSequence, f32 weights only). ``quantize_hidden`` (default: with int8
-    weights) puts the recurrent input on the int8 grid; an f32 graph of
-    :func:`int8_round_trip` weights with it set computes the int8 graph's math in float.
+    time axis (LSTMSequence, f32 weights only). An f32 graph of :func:`int8_round_trip`
+    weights computes what the int8 graph computes.
     """
-    if quantize_hidden is None:
-        quantize_hidden = weight_format == "int8"
     n = validate_weights(weights)
     n_classes = weights["layer_6/bias"].shape[0]
     steps_dim = -1 if n_steps is None else n_steps
@@ -199,11 +188,11 @@ def build_acoustic_model(
     for layer in ("layer_1", "layer_2", "layer_3"):
         x = dense(x, weights, layer, weight_format, relu=True)
     if n_steps is None:
-        if weight_format != "f32" or quantize_hidden:
+        if weight_format != "f32":
             raise ValueError("the dynamic-time reference graph is built with f32 weights only")
         seq, c_out, h_out = lstm_sequence(x, c_in, h_in, weights)
     else:
-        seq, c_out, h_out = lstm_unrolled(x, c_in, h_in, weights, n_steps, weight_format, quantize_hidden)
+        seq, c_out, h_out = lstm_unrolled(x, c_in, h_in, weights, n_steps, weight_format)
     y = dense(seq, weights, "layer_5", weight_format, relu=True)
     y = dense(y, weights, "layer_6", weight_format, relu=False)
     probs = ops.softmax(y, 1)
