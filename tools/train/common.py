@@ -14,7 +14,9 @@ import re
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Dict, List
+from typing import Dict, List, Tuple
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_DIR = Path(__file__).resolve().parent
@@ -26,10 +28,44 @@ ALPHABET = [" "] + [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["'"]
 CHAR_INDEX = {c: i for i, c in enumerate(ALPHABET)}
 SPLITS = ("train", "dev", "test")
 
+# The network (DeepSpeech 0.9): 19 windows of 26 MFCCs in, 29 classes out (blank last).
+N_INPUT = 26
+N_CONTEXT = 9
+WINDOW = 2 * N_CONTEXT + 1
+N_CLASSES = 29
+BLANK = N_CLASSES - 1
+RELU_CLIP = 20.0
+LSTM_SCOPE = "cudnn_lstm/rnn/multi_rnn_cell/cell_0/cudnn_compatible_lstm_cell"
+
 
 def work_dir() -> Path:
     """Where generated text, audio, features, checkpoints and builds go."""
     return Path(os.environ.get("DICTATE_TRAIN_DIR", str(Path.home() / ".cache" / "dictate-train")))
+
+
+def fold_normalization(
+    w1: np.ndarray, b1: np.ndarray, mean: np.ndarray, std: np.ndarray, window: int
+) -> Tuple[np.ndarray, np.ndarray]:
+    """``layer_1`` taking raw MFCC windows instead of per-coefficient normalised ones.
+
+    With ``z = (x - m) / s`` per input element, ``z·W + b = x·(W / s) + (b - (m / s)·W)``;
+    ``mean``/``std`` are per coefficient, tiled over the ``window`` frames.
+    """
+    m = np.tile(np.asarray(mean, np.float64), window)
+    s = np.tile(np.asarray(std, np.float64), window)
+    w = np.asarray(w1, np.float64)
+    return (w / s[:, None]).astype(np.float32), (np.asarray(b1, np.float64) - (m / s) @ w).astype(np.float32)
+
+
+def greedy_text(logits: np.ndarray, length: int) -> str:
+    """Best-path CTC decoding of one utterance."""
+    best = np.argmax(logits[:length], axis=1)
+    out, prev = [], -1
+    for c in best:
+        if c != prev and c != BLANK:
+            out.append(ALPHABET[c])
+        prev = c
+    return " ".join("".join(out).split())
 
 
 def normalize_text(text: str) -> str:

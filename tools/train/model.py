@@ -16,14 +16,9 @@ from typing import Dict, Optional
 
 import numpy as np
 import tensorflow as tf
+from common import LSTM_SCOPE, N_CLASSES, N_CONTEXT, N_INPUT, RELU_CLIP, WINDOW, fold_normalization
 
-N_INPUT = 26
-N_CONTEXT = 9
-WINDOW = 2 * N_CONTEXT + 1
-N_CLASSES = 29
-BLANK = N_CLASSES - 1
-RELU_CLIP = 20.0
-LSTM_SCOPE = "cudnn_lstm/rnn/multi_rnn_cell/cell_0/cudnn_compatible_lstm_cell"
+__all__ = ["N_CONTEXT", "N_INPUT", "WINDOW", "DeepSpeechNet", "export_weights", "net_from_arrays"]
 
 
 def _glorot(shape: tuple, rng: np.random.Generator) -> np.ndarray:
@@ -110,18 +105,15 @@ class DeepSpeechNet(tf.Module):
 def export_weights(
     net: DeepSpeechNet, mean: Optional[np.ndarray] = None, std: Optional[np.ndarray] = None
 ) -> Dict[str, np.ndarray]:
-    """DeepSpeech-named numpy weights taking *raw* MFCC windows (normalisation folded in).
-
-    With ``z = (x - m) / s`` per input element, ``z·W + b = x·(W / s) + (b - (m / s)·W)``.
-    """
-    m = np.tile(net.mean.numpy() if mean is None else mean, WINDOW).astype(np.float64)
-    s = np.tile(net.std.numpy() if std is None else std, WINDOW).astype(np.float64)
-    w1 = net.dense_w["layer_1"].numpy().astype(np.float64)
-    b1 = net.dense_b["layer_1"].numpy().astype(np.float64)
-    out: Dict[str, np.ndarray] = {
-        "layer_1/weights": (w1 / s[:, None]).astype(np.float32),
-        "layer_1/bias": (b1 - (m / s) @ w1).astype(np.float32),
-    }
+    """DeepSpeech-named numpy weights taking *raw* MFCC windows (normalisation folded in)."""
+    w1, b1 = fold_normalization(
+        net.dense_w["layer_1"].numpy(),
+        net.dense_b["layer_1"].numpy(),
+        net.mean.numpy() if mean is None else mean,
+        net.std.numpy() if std is None else std,
+        WINDOW,
+    )
+    out: Dict[str, np.ndarray] = {"layer_1/weights": w1, "layer_1/bias": b1}
     for layer in ("layer_2", "layer_3", "layer_5", "layer_6"):
         out[f"{layer}/weights"] = net.dense_w[layer].numpy()
         out[f"{layer}/bias"] = net.dense_b[layer].numpy()

@@ -427,11 +427,17 @@ def main(argv: List[str] | None = None) -> int:
         default=0,
         help="also write N further training sentences to train2.txt (the other lists stay the same)",
     )
+    parser.add_argument(
+        "--extra3",
+        type=int,
+        default=0,
+        help="and N more after those to train3.txt (generation is prefix-stable: earlier lists unchanged)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     guide = load_guide_words(VOCAB_GUIDE)
     n_base = args.train + args.dev + args.test
-    sentences = generate(n_base + args.extra, args.seed, guide, args.guide_share)
+    sentences = generate(n_base + args.extra + args.extra3, args.seed, guide, args.guide_share)
     out = work_dir() / "text"
     out.mkdir(parents=True, exist_ok=True)
     splits: Dict[str, List[str]] = {
@@ -440,7 +446,9 @@ def main(argv: List[str] | None = None) -> int:
         "train": sentences[args.test + args.dev : n_base],
     }
     if args.extra:
-        splits["train2"] = sentences[n_base:]
+        splits["train2"] = sentences[n_base : n_base + args.extra]
+    if args.extra3:
+        splits["train3"] = sentences[n_base + args.extra :]
     for name, lines in splits.items():
         (out / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     vocab = vocabulary(guide)

@@ -10,7 +10,10 @@ synthetic exponentially decaying impulse response), optional band limiting, opti
 The TRAIN2 split (extra training sentences, see ``sentences.py --extra``) leans on flite and
 festival, whose voices are few, and stretches every voice into new pseudo-speakers: most of
 its utterances are resampled as if recorded at 0.86–1.16× the true rate, which scales pitch,
-formants and tempo together (the speed perturbation of Ko et al., 2015).
+formants and tempo together (the speed perturbation of Ko et al., 2015). TRAIN3
+(``--extra3``) uses espeak-ng (35%) and flite (65%) only, festival being slow to run, and
+speed-perturbs 90% of its clips over 0.82–1.2×; flite's clustergen voices (awb, slt) also get
+their pitch scaled by 0.7–1.35 (flite's ``f0_shift``).
 
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
@@ -141,12 +144,17 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
     u = rng.random()
     if split == "train2":  # fewer espeak, more of the scarce flite/festival voices
         u = u * 0.55 / 0.35 if u < 0.35 else 0.55 + (u - 0.35) * 0.45 / 0.65
+    if split == "train3":  # no festival (slow to run); flite's voices stretched by speed perturbation
+        u = u * 0.55 / 0.35 if u < 0.35 else 0.55 + (u - 0.35) * 0.30 / 0.65
     if u < 0.55:
         variant = rng.choice(ESPEAK_VARIANTS)
         accent = rng.choice(ESPEAK_ACCENTS)
         return "espeak", accent + (f"+{variant}" if variant else ""), params
     if u < 0.85:
-        return "flite", rng.choice(TRAIN_FLITE), params
+        voice = rng.choice(TRAIN_FLITE)
+        if split == "train3" and not voice.startswith("kal"):  # clustergen voices: scale their pitch
+            params["f0_shift"] = rng.uniform(0.7, 1.35)
+        return "flite", voice, params
     return "festival", rng.choice(FESTIVAL_VOICES), params
 
 
@@ -175,6 +183,8 @@ def synthesize(
         cmd = ["flite", "-voice", voice, "--setf", f"duration_stretch={1.0 / rate:.3f}"]
         if voice.startswith("kal"):  # diphone voices take a target pitch
             cmd += ["--setf", f"int_f0_target_mean={90 + 80 * pitch:.0f}"]
+        elif "f0_shift" in params:  # clustergen voices a pitch factor
+            cmd += ["--setf", f"f0_shift={params['f0_shift']:.3f}"]
         cmd += ["-t", text, "-o", str(wav)]
     elif engine == "festival":
         script = tmp / "in.txt"
@@ -266,6 +276,9 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         if job.split == "train2" and rng.random() < 0.85:
             factor = rng.uniform(0.86, 1.16)  # >1: higher pitch and formants, faster
             sr = int(round(sr * factor / 100.0)) * 100
+        elif job.split == "train3" and rng.random() < 0.9:
+            factor = rng.uniform(0.82, 1.2)
+            sr = int(round(sr * factor / 100.0)) * 100
         x, notes = augment(to_16k(x, sr), nrng)
         tmp_path = job.path.with_suffix(".tmp.wav")
         sf.write(str(tmp_path), np.clip(x * 32767, -32768, 32767).astype(np.int16), RATE, subtype="PCM_16")
@@ -285,7 +298,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=["train", "train2", "dev", "test"], required=True)
+    parser.add_argument("--split", choices=["train", "train2", "train3", "dev", "test"], required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N sentences")

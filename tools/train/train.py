@@ -32,8 +32,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ALPHABET, encode, wer, work_dir  # noqa: E402
-from model import BLANK, DeepSpeechNet, export_weights, training_extras  # noqa: E402
+from common import BLANK, encode, greedy_text, wer, work_dir  # noqa: E402
+from model import DeepSpeechNet, export_weights, training_extras  # noqa: E402
 
 
 class Adam(tf.Module):
@@ -117,17 +117,6 @@ class Split:
         for k, lab in enumerate(labs):
             y[k, : len(lab)] = lab
         return x, lens.astype(np.int32), y, np.array([len(lab) for lab in labs], np.int32)
-
-
-def greedy_text(logits: np.ndarray, length: int) -> str:
-    """Best-path CTC decoding of one utterance."""
-    best = np.argmax(logits[:length], axis=1)
-    out, prev = [], -1
-    for c in best:
-        if c != prev and c != BLANK:
-            out.append(ALPHABET[c])
-        prev = c
-    return " ".join("".join(out).split())
 
 
 def main(argv: List[str] | None = None) -> int:

@@ -1,0 +1,40 @@
+"""The demo-model training tools' numpy parts: the feature bundle and the folded normalisation."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "train"))
+from common import fold_normalization  # noqa: E402
+from pack import dequantize, quantize  # noqa: E402
+
+
+def test_bundle_round_trip_is_within_half_a_step() -> None:
+    rng = np.random.default_rng(0)
+    feats = np.cumsum(rng.normal(0, 3, size=(5000, 26)), axis=0).astype(np.float32)
+    lo, hi = feats.min(axis=0), feats.max(axis=0)
+    step = (hi - lo) / 63
+    back = dequantize(quantize(feats, lo, step, 64), lo, step)
+    assert back.shape == feats.shape
+    assert np.all(np.abs(back - feats) <= step / 2 + 1e-4 * np.abs(feats).max())
+
+
+def test_bundle_clips_values_outside_the_grid() -> None:
+    feats = np.array([[-10.0, 0.5], [0.0, 2.0], [5.0, 0.0]], np.float32)
+    lo, step = np.array([0.0, 0.0], np.float32), np.array([0.25, 0.25], np.float32)
+    back = dequantize(quantize(feats, lo, step, 5), lo, step)  # grid 0, 0.25, ..., 1.0
+    np.testing.assert_allclose(back, [[0.0, 0.5], [0.0, 1.0], [1.0, 0.0]])
+
+
+def test_folded_normalisation_gives_the_same_layer_output() -> None:
+    rng = np.random.default_rng(1)
+    window, coeffs, width = 19, 26, 8
+    mean, std = rng.normal(size=coeffs), rng.uniform(0.5, 3.0, size=coeffs)
+    w, b = rng.normal(size=(window * coeffs, width)), rng.normal(size=width)
+    x = rng.normal(size=(4, window * coeffs)) * 5
+    want = ((x - np.tile(mean, window)) / np.tile(std, window)) @ w + b
+    fw, fb = fold_normalization(w, b, mean, std, window)
+    np.testing.assert_allclose(x @ fw.astype(np.float64) + fb, want, rtol=1e-4, atol=1e-3)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Train several demo-model configurations side by side on one GPU (dev only).
+#
+#   tools/train/gpu_train.sh PACK OUT MINUTES
+#
+# PACK is a bundle made by pack.py; each configuration writes OUT/<name>/best_weights.npz
+# (updated after every dev evaluation, so a run cut short still leaves weights) and
+# OUT/<name>/log.txt (progress, then the summary). Needs python3 with torch and numpy; this is
+# the script run on the lent GPU machine (see README.md in this folder).
+set -u
+pack=$1
+out=$2
+minutes=$3
+cd "$(dirname "$0")/../.."
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+python3 -c "import numpy, torch; print('numpy', numpy.__version__, 'torch', torch.__version__, torch.cuda.is_available())"
+
+run() {
+  local name=$1
+  shift
+  mkdir -p "$out/$name"
+  (
+    python3 tools/train/train_torch.py --pack "$pack" --out "$out/$name" --minutes "$minutes" "$@" \
+      > "$out/$name/log.txt" 2>&1
+    echo "exit $?" >> "$out/$name/log.txt"
+    if [ -f "$out/$name/summary.json" ]; then
+      cat "$out/$name/summary.json" >> "$out/$name/log.txt"
+      rm "$out/$name/summary.json"
+    fi
+  ) &
+}
+
+run a --n-hidden 512 --dropout 0.15
+run b --n-hidden 512 --dropout 0.25 --feature-noise 0.1
+run c --n-hidden 600 --dropout 0.2 --save-dtype float16
+wait
+for f in "$out"/*/log.txt; do
+  echo "== $f"
+  grep -E "^device|best weights|export check|^final|^exit|Error|error" "$f" | head -20
+  grep -E " min epoch" "$f" | tail -4
+done
