@@ -18,11 +18,21 @@ DEFAULT_DEVICE = "CPU"
 # the unrolled graph is fast enough in f32, so f32 is the default.
 DEFAULT_PRECISION = "f32"
 PRECISIONS = ("f32", "bf16", "f16")
-# int8-weight matmuls on the CPU quantize their activations on the fly, one scale per group
-# of this many inputs (OpenVINO's default is 32). Measured on the full-size int8 model
-# (2 threads): ~0.5-1 ms of ~12 ms per block faster than 32, max |dp| vs f32 1.4e-3 instead
-# of 1.1e-3; 128 is no faster within noise and 256+ is rejected by some layers' widths.
+# int8-weight matmuls on the CPU can quantize their activations on the fly, one scale per
+# group of this many inputs (OpenVINO's default is 32). It pays only on CPUs with VNNI:
+# measured on the full-size int8 model (2 threads) on an AVX-512 VNNI Xeon, 12.6 instead of
+# 22.5 ms a block (64 was ~0.5-1 ms faster than 32; 256+ is rejected by some layers' widths);
+# on an AVX2-only AMD EPYC, 30.8 instead of 24.2 ms. So it is on only where VNNI is seen.
 DYNAMIC_QUANTIZATION_GROUP = 64
+
+
+def cpu_has_vnni() -> bool:
+    """Whether the CPU has AVX-512 VNNI or AVX-VNNI (as numpy's CPU dispatcher detected it)."""
+    try:
+        from numpy.core._multiarray_umath import __cpu_features__
+    except ImportError:  # numpy's private table moved: assume the common case, no VNNI
+        return False
+    return bool(__cpu_features__.get("AVX512VNNI") or __cpu_features__.get("AVX_VNNI"))
 
 
 @dataclass(frozen=True)
@@ -44,7 +54,7 @@ class RunnerSettings:
             "PERFORMANCE_HINT": "LATENCY",
         }
         if self.device.upper().startswith("CPU"):
-            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = DYNAMIC_QUANTIZATION_GROUP
+            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = DYNAMIC_QUANTIZATION_GROUP if cpu_has_vnni() else 0
             if self.threads > 0:
                 config["INFERENCE_NUM_THREADS"] = int(self.threads)
         return config

@@ -106,9 +106,9 @@ def compare(a: Dict[str, np.ndarray], b: Dict[str, np.ndarray], precision: str) 
 class ExactSettings(RunnerSettings):
     """CPU, f32 inference precision and no dynamic quantization of activations.
 
-    At run time the CPU plugin quantizes the activations feeding matmuls whose weights are
-    int8 (``DYNAMIC_QUANTIZATION_GROUP_SIZE``, 64 in :class:`RunnerSettings`); that alone
-    moves the probabilities of an int8 model by ~1e-3. The check compares the graph's math
+    At run time, on VNNI CPUs, the CPU plugin quantizes the activations feeding matmuls whose
+    weights are int8 (``DYNAMIC_QUANTIZATION_GROUP_SIZE``, 64 in :class:`RunnerSettings`);
+    that alone moves the probabilities of an int8 model by ~1e-3. The check compares the graph's math
     exactly instead.
     """
 
