@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Train several demo-model configurations side by side on one GPU (dev only).
 #
-#   tools/train/gpu_train.sh PACK OUT MINUTES
+#   tools/train/gpu_train.sh PACK OUT MINUTES ['NAME:train_torch.py options' ...]
 #
+# Without configurations, the three that made the shipped model's run (a, b, c below).
 # PACK is a bundle made by pack.py; each configuration writes OUT/<name>/best_weights.npz
 # (updated after every dev evaluation, so a run cut short still leaves weights) and
 # OUT/<name>/log.txt (progress, then the summary). Needs python3 with torch and numpy; this is
@@ -11,6 +12,7 @@ set -u
 pack=$1
 out=$2
 minutes=$3
+shift 3
 cd "$(dirname "$0")/../.."
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
@@ -31,9 +33,16 @@ run() {
   ) &
 }
 
-run a --n-hidden 512 --dropout 0.15
-run b --n-hidden 512 --dropout 0.25 --feature-noise 0.1
-run c --n-hidden 600 --dropout 0.2 --save-dtype float16
+if [ "$#" -eq 0 ]; then
+  run a --n-hidden 512 --dropout 0.15
+  run b --n-hidden 512 --dropout 0.25 --feature-noise 0.1
+  run c --n-hidden 600 --dropout 0.2 --save-dtype float16
+else
+  for config in "$@"; do
+    # shellcheck disable=SC2086  # the options are meant to split into words
+    run "${config%%:*}" ${config#*:}
+  done
+fi
 wait
 for f in "$out"/*/log.txt; do
   echo "== $f"

@@ -6,7 +6,7 @@ The same network as ``model.py`` (3 dense layers with ReLU clipped at 20, one LS
 forget bias 0, a dense layer, 29 classes with blank last; 19×26 windows of raw MFCCs with
 zero frames beyond the ends), written for PyTorch so that a lent GPU can train it in
 minutes. It reads a bundle made by ``pack.py`` and writes ``OUT/best_weights.npz`` in the
-layout ``export.py`` takes: DeepSpeech's variable names, the LSTM as TF's ``BlockLSTM``
+layout ``export.py`` takes (and at the end ``OUT/last_weights.npz``, the final weights): DeepSpeech's variable names, the LSTM as TF's ``BlockLSTM``
 kernel ``[n_x + n, 4n]`` with gates i, c, f, o (PyTorch's are i, f, g, o, and its two biases
 are summed), normalisation folded into ``layer_1``. Before writing, a float64 numpy forward
 pass of the converted arrays is compared with the PyTorch model (``check_export``).
@@ -26,7 +26,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -198,6 +198,38 @@ class Split:
         return x, torch.from_numpy(lens).to(self.device), y, ylens
 
 
+def vtlp_matrices(
+    alphas: np.ndarray, channels: int = 40, lower: float = 20.0, upper: float = 8000.0
+) -> np.ndarray:
+    """``[len(alphas), 26, 26]`` maps warping the frequency axis of MFCC frames by each alpha.
+
+    Vocal tract length perturbation (Jaitly & Hinton, 2013) done on the features: the 26
+    coefficients are turned back into a smooth 40-channel log-mel spectrum (pseudo-inverse of
+    TF's DCT-II, √(2/40) on every row), channel ``i`` (centre ``f_i``, TF's layout: evenly
+    spaced in mel, 1127·ln(1 + f/700)) takes the value the spectrum had at ``f_i / alpha``
+    (linear interpolation between channels), and the DCT is applied again. alpha > 1 moves
+    formants up (a shorter vocal tract). Linear in the coefficients; alpha = 1 is the identity.
+    """
+    mel = lambda f: 1127.0 * np.log1p(np.asarray(f, np.float64) / 700.0)  # noqa: E731
+    lo, hi = mel(lower), mel(upper)
+    spacing = (hi - lo) / (channels + 1)
+    centres_mel = lo + spacing * np.arange(1, channels + 1)
+    centres_hz = 700.0 * np.expm1(centres_mel / 1127.0)
+    k, i = np.arange(N_INPUT)[:, None], np.arange(channels)[None, :]
+    dct = np.sqrt(2.0 / channels) * np.cos(np.pi * k * (i + 0.5) / channels)
+    inverse = np.linalg.pinv(dct)
+    out = []
+    for alpha in alphas:
+        pos = np.clip((mel(centres_hz / alpha) - lo) / spacing - 1.0, 0.0, channels - 1.0)
+        left = np.floor(pos).astype(int)
+        right = np.minimum(left + 1, channels - 1)
+        warp = np.zeros((channels, channels))
+        warp[np.arange(channels), left] += 1.0 - (pos - left)
+        warp[np.arange(channels), right] += pos - left
+        out.append(dct @ warp @ inverse)
+    return np.stack(out).astype(np.float32)
+
+
 def perturb(
     x: torch.Tensor,
     lens: torch.Tensor,
@@ -205,9 +237,14 @@ def perturb(
     mean: torch.Tensor,
     std: torch.Tensor,
     noise: float,
+    vtlp: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Tempo perturbation (linear resampling of the frames in time), time masks, feature noise."""
+    """Tempo perturbation (linear resampling of the frames in time), optional VTLP (one of the
+    ``vtlp`` maps per utterance, see :func:`vtlp_matrices`), time masks, feature noise."""
     b, t, _ = x.shape
+    if vtlp is not None:
+        pick = torch.from_numpy(rng.integers(0, len(vtlp), b)).to(x.device)
+        x = torch.einsum("btc,bdc->btd", x, vtlp[pick])  # raw zero frames stay zero
     rate = float(rng.uniform(0.88, 1.12))  # >1: faster speech, fewer frames
     if abs(rate - 1.0) > 0.01:
         new_t = max(2, int(t / rate))
@@ -302,6 +339,10 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--device", default="auto")
     parser.add_argument(
+        "--vtlp", type=float, default=0.0, help="warp each utterance's frequency axis by 1 ± up to this"
+    )
+    parser.add_argument("--init", type=Path, default=None, help="start from these best_weights.npz arrays")
+    parser.add_argument(
         "--save-dtype", choices=["float32", "float16"], default="float32", help="float16 halves the file"
     )
     args = parser.parse_args(argv)
@@ -325,7 +366,15 @@ def main(argv: List[str] | None = None) -> int:
         f"loaded in {time.time() - start:.0f} s",
         flush=True,
     )
-    model = DeepSpeechTorch(args.n_hidden, mean, std).to(device)
+    if args.init is not None:  # fine-tuning keeps the initial model's normalisation
+        init = {k: v.astype(np.float32) for k, v in np.load(args.init).items()}
+        model = model_from_arrays(init, device).train()
+        mean, std = init["train:mean"], init["train:std"]
+    else:
+        model = DeepSpeechTorch(args.n_hidden, mean, std).to(device)
+    vtlp = None
+    if args.vtlp > 0:
+        vtlp = torch.tensor(vtlp_matrices(np.linspace(1 - args.vtlp, 1 + args.vtlp, 31)), device=device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     args.out.mkdir(parents=True, exist_ok=True)
     budget = args.minutes * 60.0
@@ -343,7 +392,7 @@ def main(argv: List[str] | None = None) -> int:
             for group in opt.param_groups:
                 group["lr"] = learning_rate(frac, args.lr)
             x, lens, y, ylens = train.batch(ids)
-            x, lens = perturb(x, lens, rng, model.mean, model.std, args.feature_noise)
+            x, lens = perturb(x, lens, rng, model.mean, model.std, args.feature_noise, vtlp)
             loss = ctc_loss(model(x, args.dropout), lens, y, ylens) / len(ids)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -381,6 +430,7 @@ def main(argv: List[str] | None = None) -> int:
     if dev_loss < best:
         best = dev_loss
         save(args.out / "best_weights.npz", deepspeech_arrays(model), args.save_dtype)
+    save(args.out / "last_weights.npz", deepspeech_arrays(model), args.save_dtype)
     print(
         f"final: dev loss/char {dev_loss:.3f} greedy WER {dev_wer:.3f}; {step} steps, {epoch} epochs",
         flush=True,
