@@ -5,11 +5,12 @@
 The same network as ``model.py`` (3 dense layers with ReLU clipped at 20, one LSTM with
 forget bias 0, a dense layer, 29 classes with blank last; 19×26 windows of raw MFCCs with
 zero frames beyond the ends), written for PyTorch so that a lent GPU can train it in
-minutes. It reads a bundle made by ``pack.py`` and writes ``OUT/best_weights.npz`` in the
-layout ``export.py`` takes (and at the end ``OUT/last_weights.npz``, the final weights): DeepSpeech's variable names, the LSTM as TF's ``BlockLSTM``
-kernel ``[n_x + n, 4n]`` with gates i, c, f, o (PyTorch's are i, f, g, o, and its two biases
-are summed), normalisation folded into ``layer_1``. Before writing, a float64 numpy forward
-pass of the converted arrays is compared with the PyTorch model (``check_export``).
+minutes. It reads a bundle made by ``pack.py`` and writes ``OUT/best_weights.npz`` (best by
+dev loss; at the end also ``OUT/last_weights.npz``) in the layout ``export.py`` takes:
+DeepSpeech's variable names, the LSTM as TF's ``BlockLSTM`` kernel ``[n_x + n, 4n]`` with
+gates i, c, f, o (PyTorch's are i, f, g, o, and its two biases are summed), normalisation
+folded into ``layer_1``. Before writing, a float64 numpy forward pass of the converted arrays
+is compared with the PyTorch model (``check_export``).
 
 Training: Adam, learning rate warmed up then cosine-decayed over a wall-clock budget
 (``--minutes``), gradient clipping, dropout on the ReLU layers; on the fly, tempo
