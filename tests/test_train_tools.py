@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "train"))
+from augment import vtlp_matrices  # noqa: E402
 from common import fold_normalization  # noqa: E402
 from pack import dequantize, quantize  # noqa: E402
 
@@ -38,3 +39,23 @@ def test_folded_normalisation_gives_the_same_layer_output() -> None:
     want = ((x - np.tile(mean, window)) / np.tile(std, window)) @ w + b
     fw, fb = fold_normalization(w, b, mean, std, window)
     np.testing.assert_allclose(x @ fw.astype(np.float64) + fb, want, rtol=1e-4, atol=1e-3)
+
+
+def _dct(channels: int = 40) -> np.ndarray:
+    k, i = np.arange(26)[:, None], np.arange(channels)[None, :]
+    return np.sqrt(2.0 / channels) * np.cos(np.pi * k * (i + 0.5) / channels)
+
+
+def test_vtlp_is_the_identity_at_alpha_one_and_keeps_silence() -> None:
+    unit, lower = vtlp_matrices(np.array([1.0, 0.85]))
+    np.testing.assert_allclose(unit, np.eye(26), atol=1e-6)
+    silence = _dct() @ np.full(40, np.log(1e-12))  # TF's log floor in every mel channel
+    np.testing.assert_allclose(lower @ silence, silence, atol=1e-3)
+
+
+def test_vtlp_moves_a_formant_up_for_alpha_above_one() -> None:
+    spectrum = np.exp(-0.5 * ((np.arange(40) - 15.0) / 2.0) ** 2) * 10.0  # a log-mel bump at channel 15
+    coeffs = _dct() @ spectrum
+    back = np.linalg.pinv(_dct())
+    peaks = [int(np.argmax(back @ (m @ coeffs))) for m in vtlp_matrices(np.array([0.85, 1.0, 1.15]))]
+    assert peaks[0] < peaks[1] == 15 < peaks[2]
