@@ -40,7 +40,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=["train", "train2", "train3", "dev", "test"], required=True)
+    parser.add_argument("--split", choices=["train", "train2", "train3", "dev", "val", "test"], required=True)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     root = work_dir()

@@ -15,6 +15,10 @@ formants and tempo together (the speed perturbation of Ko et al., 2015). TRAIN3
 speed-perturbs 90% of its clips over 0.82–1.2×; flite's clustergen voices (awb, slt) also get
 their pitch scaled by 0.7–1.35 (flite's ``f0_shift``).
 
+The VAL split (the dev sentences, ``val.txt`` = ``dev.txt``) is a proxy for an unseen voice,
+for choosing between models without looking at TEST: flite's awb and slt, pitch lowered and
+every clip resampled at 0.74–0.8× (formants lower than in any training clip).
+
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
 
@@ -141,6 +145,10 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
         if rng.random() < 0.5:
             return "flite", rng.choice(TEST_FLITE), params
         return "espeak", rng.choice(["en-us", "en-gb"]) + "+" + rng.choice(TEST_ESPEAK_VARIANTS), params
+    if split == "val":  # proxy for an unseen voice: flite's clustergen voices stretched beyond train3
+        voice = rng.choice(["awb", "slt"])
+        params["f0_shift"] = rng.uniform(0.6, 0.7) if voice == "slt" else rng.uniform(0.8, 1.0)
+        return "flite", voice, params
     u = rng.random()
     if split == "train2":  # fewer espeak, more of the scarce flite/festival voices
         u = u * 0.55 / 0.35 if u < 0.35 else 0.55 + (u - 0.35) * 0.45 / 0.65
@@ -279,6 +287,9 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         elif job.split == "train3" and rng.random() < 0.9:
             factor = rng.uniform(0.82, 1.2)
             sr = int(round(sr * factor / 100.0)) * 100
+        elif job.split == "val":  # formants lower than any training clip's (train3 goes to 0.82)
+            factor = rng.uniform(0.74, 0.8)
+            sr = int(round(sr * factor / 100.0)) * 100
         x, notes = augment(to_16k(x, sr), nrng)
         tmp_path = job.path.with_suffix(".tmp.wav")
         sf.write(str(tmp_path), np.clip(x * 32767, -32768, 32767).astype(np.int16), RATE, subtype="PCM_16")
@@ -298,7 +309,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=["train", "train2", "train3", "dev", "test"], required=True)
+    parser.add_argument("--split", choices=["train", "train2", "train3", "dev", "val", "test"], required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N sentences")
