@@ -33,6 +33,7 @@ from dictate.engine.features import (
 from dictate.engine.transcript import Transcript
 from dictate.engine.windows import N_CONTEXT, context_windows
 from dictate.errors import DictateError
+from dictate.models.legacy import check_conversion
 from dictate.models.spec import ModelSpec
 
 
@@ -65,6 +66,7 @@ class SpeechModel:
                 lm_alpha=spec.lm_alpha,
                 lm_beta=spec.lm_beta,
             )
+        check_conversion(spec)
         acoustic = AcousticModel(spec.ir_path, runner)
         if acoustic.n_classes != len(spec.alphabet) + 1:
             raise DictateError(
