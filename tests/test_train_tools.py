@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "train"))
-from augment import vtlp_matrices  # noqa: E402
+from augment import band_mask_matrices, vtlp_matrices  # noqa: E402
 from common import fold_normalization  # noqa: E402
 from pack import dequantize, quantize  # noqa: E402
 
@@ -59,3 +59,16 @@ def test_vtlp_moves_a_formant_up_for_alpha_above_one() -> None:
     back = np.linalg.pinv(_dct())
     peaks = [int(np.argmax(back @ (m @ coeffs))) for m in vtlp_matrices(np.array([0.85, 1.0, 1.15]))]
     assert peaks[0] < peaks[1] == 15 < peaks[2]
+
+
+def test_band_masks_keep_the_level_and_remove_detail_inside_the_band() -> None:
+    masks = band_mask_matrices(6)
+    assert masks.shape == (sum(40 - w + 1 for w in range(1, 7)), 26, 26)
+    flat = _dct() @ np.full(40, -3.0)
+    np.testing.assert_allclose(masks @ flat, np.broadcast_to(flat, (len(masks), 26)), atol=1e-4)
+    spectrum = np.exp(-0.5 * ((np.arange(40) - 15.0) / 1.5) ** 2) * 10.0  # a bump at channel 15
+    back = np.linalg.pinv(_dct())
+    masked = back @ (masks[190 + 12] @ (_dct() @ spectrum))  # width 6 from channel 12: 12..17
+    assert masked[12:18].max() < 0.5 * spectrum[15]
+    untouched = back @ (masks[0 + 30] @ (_dct() @ spectrum))  # width 1 at channel 30: far away
+    assert abs(untouched[15] - (back @ (_dct() @ spectrum))[15]) < 0.5

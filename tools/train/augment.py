@@ -11,6 +11,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import N_INPUT  # noqa: E402
 
 
+def dct_pair(channels: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """TF's MFCC DCT-II ``[26, channels]`` (√(2/channels) on every row) and its pseudo-inverse."""
+    k, i = np.arange(N_INPUT)[:, None], np.arange(channels)[None, :]
+    dct = np.sqrt(2.0 / channels) * np.cos(np.pi * k * (i + 0.5) / channels)
+    return dct, np.linalg.pinv(dct)
+
+
+def band_mask_matrices(max_width: int, channels: int = 40) -> np.ndarray:
+    """``[n, 26, 26]`` maps that each mask one band of the log-mel spectrum of MFCC frames.
+
+    SpecAugment's frequency masking (Park et al., 2019) done on the coefficients: the smooth
+    log-mel spectrum (as in :func:`vtlp_matrices`) loses channels ``[a, a + w)`` for every
+    width ``1 ≤ w ≤ max_width`` and start ``a``, replaced by the straight line between their
+    neighbours (so the level stays, only the detail goes), and the DCT is applied again.
+    """
+    dct, inverse = dct_pair(channels)
+    out = []
+    for width in range(1, max_width + 1):
+        for start in range(channels - width + 1):
+            fill = np.eye(channels)
+            left, right = start - 1, start + width
+            for j in range(start, start + width):
+                fill[j] = 0.0
+                if left < 0:
+                    fill[j, right] = 1.0
+                elif right >= channels:
+                    fill[j, left] = 1.0
+                else:
+                    t = (j - left) / (right - left)
+                    fill[j, left], fill[j, right] = 1.0 - t, t
+            out.append(dct @ fill @ inverse)
+    return np.stack(out).astype(np.float32)
+
+
 def vtlp_matrices(
     alphas: np.ndarray, channels: int = 40, lower: float = 20.0, upper: float = 8000.0
 ) -> np.ndarray:
@@ -28,9 +62,7 @@ def vtlp_matrices(
     spacing = (hi - lo) / (channels + 1)
     centres_mel = lo + spacing * np.arange(1, channels + 1)
     centres_hz = 700.0 * np.expm1(centres_mel / 1127.0)
-    k, i = np.arange(N_INPUT)[:, None], np.arange(channels)[None, :]
-    dct = np.sqrt(2.0 / channels) * np.cos(np.pi * k * (i + 0.5) / channels)
-    inverse = np.linalg.pinv(dct)
+    dct, inverse = dct_pair(channels)
     out = []
     for alpha in alphas:
         pos = np.clip((mel(centres_hz / alpha) - lo) / spacing - 1.0, 0.0, channels - 1.0)

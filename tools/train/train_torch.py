@@ -16,7 +16,9 @@ Training: Adam, learning rate warmed up then cosine-decayed over a wall-clock bu
 (``--minutes``), gradient clipping, dropout on the ReLU layers; on the fly, tempo
 perturbation (frames resampled by 0.88–1.12 in time), time masks and feature noise. Dev loss
 and greedy WER every ``--eval-every`` seconds; the best weights by dev loss are kept and
-written after each evaluation, so a run cut short still leaves a model behind.
+written after each evaluation, so a run cut short still leaves a model behind, and so is a
+checkpoint (weights, optimizer, random state, elapsed time): ``--resume`` with the same
+arguments continues a stopped run within the same wall-clock budget and learning-rate schedule.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from augment import vtlp_matrices  # noqa: E402
+from augment import band_mask_matrices, vtlp_matrices  # noqa: E402
 from common import (  # noqa: E402
     BLANK,
     LSTM_SCOPE,
@@ -208,13 +210,31 @@ def perturb(
     std: torch.Tensor,
     noise: float,
     vtlp: Optional[torch.Tensor] = None,
+    channel: float = 0.0,
+    bands: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Tempo perturbation (linear resampling of the frames in time), optional VTLP (one of the
-    ``vtlp`` maps per utterance, see :func:`vtlp_matrices`), time masks, feature noise."""
+    ``vtlp`` maps per utterance, see :func:`vtlp_matrices`), optional frequency masks (one of
+    the ``bands`` maps for half the utterances, see :func:`band_mask_matrices`), optional
+    channel offsets (one random smooth filter per utterance: a constant offset on cepstra 1…,
+    ``channel`` × their std, smaller for higher coefficients), time masks, feature noise."""
     b, t, _ = x.shape
+    maps = None
     if vtlp is not None:
-        pick = torch.from_numpy(rng.integers(0, len(vtlp), b)).to(x.device)
-        x = torch.einsum("btc,bdc->btd", x, vtlp[pick])  # raw zero frames stay zero
+        maps = vtlp[torch.from_numpy(rng.integers(0, len(vtlp), b)).to(x.device)]
+    if bands is not None:
+        masks = bands[torch.from_numpy(rng.integers(0, len(bands), b)).to(x.device)]
+        skip = torch.from_numpy(rng.random(b) < 0.5).to(x.device)
+        masks[skip] = torch.eye(x.shape[2], device=x.device)
+        maps = masks if maps is None else torch.bmm(masks, maps)  # warp first, then mask
+    if maps is not None:
+        x = torch.einsum("btc,bdc->btd", x, maps)  # raw zero frames stay zero
+    if channel > 0:
+        k = torch.arange(x.shape[2], device=x.device, dtype=torch.float32)
+        scale = channel * std * torch.exp(-k / 8.0) * (k > 0)
+        offset = torch.from_numpy(rng.standard_normal((b, x.shape[2])).astype(np.float32)).to(x.device)
+        inside = (torch.arange(t, device=x.device)[None, :] < lens[:, None])[..., None]
+        x = x + (offset * scale)[:, None, :] * inside  # raw zero frames beyond the end stay zero
     rate = float(rng.uniform(0.88, 1.12))  # >1: faster speech, fewer frames
     if abs(rate - 1.0) > 0.01:
         new_t = max(2, int(t / rate))
@@ -256,6 +276,35 @@ def save(path: Path, arrays: Dict[str, np.ndarray], dtype: str) -> None:
         out["layer_1/weights"], out["layer_1/bias"] = w1, b1
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, **out)
+    tmp.replace(path)
+
+
+def save_checkpoint(
+    path: Path,
+    model: DeepSpeechTorch,
+    opt: torch.optim.Optimizer,
+    rng: np.random.Generator,
+    best: float,
+    step: int,
+    epoch: int,
+    history: List[dict],
+    elapsed: float,
+) -> None:
+    """Everything ``--resume`` needs, written through a temporary file. A resumed run starts
+    a freshly shuffled epoch (the rest of the interrupted one is skipped)."""
+    state = {
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "rng": rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
+        "best": best,
+        "step": step,
+        "epoch": epoch + 1,
+        "history": history,
+        "elapsed": elapsed,
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
     tmp.replace(path)
 
 
@@ -311,7 +360,16 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument(
         "--vtlp", type=float, default=0.0, help="warp each utterance's frequency axis by 1 ± up to this"
     )
+    parser.add_argument(
+        "--freq-mask", type=int, default=0, help="mask up to this many of 40 mel bands (half the utterances)"
+    )
+    parser.add_argument(
+        "--channel", type=float, default=0.0, help="per-utterance cepstral offsets, × the coefficients' std"
+    )
     parser.add_argument("--init", type=Path, default=None, help="start from these best_weights.npz arrays")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from OUT/checkpoint.pt (written at each evaluation)"
+    )
     parser.add_argument(
         "--save-dtype", choices=["float32", "float16"], default="float32", help="float16 halves the file"
     )
@@ -345,12 +403,23 @@ def main(argv: List[str] | None = None) -> int:
     vtlp = None
     if args.vtlp > 0:
         vtlp = torch.tensor(vtlp_matrices(np.linspace(1 - args.vtlp, 1 + args.vtlp, 31)), device=device)
+    bands = torch.tensor(band_mask_matrices(args.freq_mask), device=device) if args.freq_mask > 0 else None
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     args.out.mkdir(parents=True, exist_ok=True)
     budget = args.minutes * 60.0
     t0 = time.time()
     last_eval, best, step, epoch, history = t0, math.inf, 0, 0, []
     rng = np.random.default_rng(args.seed)
+    checkpoint = args.out / "checkpoint.pt"
+    if args.resume and checkpoint.exists():
+        state = torch.load(checkpoint, map_location=device)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        best, step, epoch, history = state["best"], state["step"], state["epoch"], state["history"]
+        t0 = time.time() - state["elapsed"]  # the wall-clock budget goes on where it stopped
+        print(f"resumed at {state['elapsed'] / 60:.1f} min, step {step}, epoch {epoch}", flush=True)
     done = False
     while not done:
         losses = []
@@ -362,7 +431,9 @@ def main(argv: List[str] | None = None) -> int:
             for group in opt.param_groups:
                 group["lr"] = learning_rate(frac, args.lr)
             x, lens, y, ylens = train.batch(ids)
-            x, lens = perturb(x, lens, rng, model.mean, model.std, args.feature_noise, vtlp)
+            x, lens = perturb(
+                x, lens, rng, model.mean, model.std, args.feature_noise, vtlp, args.channel, bands
+            )
             loss = ctc_loss(model(x, args.dropout), lens, y, ylens) / len(ids)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -395,6 +466,7 @@ def main(argv: List[str] | None = None) -> int:
                 if improved:
                     best = dev_loss
                     save(args.out / "best_weights.npz", deepspeech_arrays(model), args.save_dtype)
+                save_checkpoint(checkpoint, model, opt, rng, best, step, epoch, history, last_eval - t0)
         epoch += 1
     dev_loss, dev_wer = evaluate(model, dev, args.frame_budget)
     if dev_loss < best:

@@ -1,12 +1,13 @@
 """Tune the scorer's alpha (LM weight) and beta (word bonus) on the DEV set (app venv).
 
     .venv/bin/python tools/train/tune_lm.py --model <model folder> --scorer <work>/scorer/demo.scorer
-        [--beam 100] [--alphas 0.25,0.5,...] [--betas 0,0.5,...]
+        [--beam 100] [--alphas 0.25,0.5,...] [--betas 0,0.5,...] [--set dev,val]
 
 Character probabilities of every dev utterance are computed once with the model folder's
 IR through dictate's engine (the streaming path, as the app runs it), then decoded with
 ds-ctcdecoder's beam search and the scorer for each (alpha, beta) in the grid. Prints the WER
-grid and the best pair; the test set is never looked at.
+grid and the best pair; with several sets (``--set dev,val``) the score is the mean of their
+WERs. The test set is refused.
 """
 
 from __future__ import annotations
@@ -45,14 +46,19 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--beam", type=int, default=100)
     parser.add_argument("--alphas", default="0.25,0.5,0.75,1.0,1.25,1.5,2.0")
     parser.add_argument("--betas", default="0,0.5,1.0,1.5,2.0,3.0")
-    parser.add_argument("--set", default="dev")
+    parser.add_argument("--set", default="dev", help="comma-separated sets (mean of their WERs)")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
 
     spec = load_spec(args.model)
     model = SpeechModel.load(spec, decoder=DecoderSettings(beam_width=1, greedy=True))
-    items = load_set(args.set)
+    names = args.set.split(",")
+    if "test" in names:
+        parser.error("alpha/beta are never tuned on the test set")
+    sets = [load_set(name) for name in names]
+    items = [item for s in sets for item in s]
     refs = [r for _, r, _ in items]
+    bounds = np.cumsum([0] + [len(s) for s in sets])
     probs = []
     for wav, _, _ in items:
         stream = model.create_stream(keep_probabilities=True)
@@ -73,7 +79,7 @@ def main(argv: List[str] | None = None) -> int:
                 batch, lengths, alphabet, args.beam, args.jobs, scorer=scorer, cutoff_top_n=40
             )
             hyps = [" ".join(res[0][1].split()) if res else "" for res in results]
-            score = wer(refs, hyps)
+            score = float(np.mean([wer(refs[a:b], hyps[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]))
             row.append(f"{score:6.1%}")
             best = min(best, (score, alpha, beta))
         print(f"alpha {alpha:4.2f}: " + " ".join(row) + f"   (betas {args.betas})", flush=True)
