@@ -5,35 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import List
 
 import pytest
+from spoken import DEMO, check_text, needs_demo_model, speak
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "resources" / "models" / "demo-en"
-# Everyday dictation words; a sentence the training text generator never writes verbatim.
-SENTENCE = "please send the report to my brother before friday"
-MAX_WER = 0.12  # 1 of 9 words; the shipped model gets all 9 right
-
-pytestmark = pytest.mark.skipif(
-    not (DEMO / "model.json").is_file(), reason="the demo model is not in resources/models/demo-en"
-)
-
-
-def word_errors(ref: str, hyp: str) -> int:
-    """Word-level edit distance."""
-    r, h = ref.split(), hyp.split()
-    prev = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        cur = [i] + [0] * len(h)
-        for j, hw in enumerate(h, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rw != hw))
-        prev = cur
-    return prev[-1]
+pytestmark = needs_demo_model
 
 
 def run_dictate(*args: str) -> subprocess.CompletedProcess:
@@ -49,17 +29,7 @@ def run_dictate(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sentence as a 22.05 kHz WAV from espeak-ng's default American voice."""
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
-    path = tmp_path_factory.mktemp("speech") / "sentence.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), SENTENCE], check=True, timeout=60)
-    return path
-
-
-def check_text(text: str) -> None:
-    errors = word_errors(SENTENCE, text)
-    assert errors / len(SENTENCE.split()) <= MAX_WER, f"too many word errors ({errors}): {text!r}"
+    return speak(tmp_path_factory.mktemp("speech"))
 
 
 def test_bundled_model_is_what_the_app_resolves() -> None:

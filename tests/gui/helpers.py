@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from dictate.audio.capture import AudioCapture, DeviceChoice, ReplayInputStream
 from dictate.audio.devices import InputDevice
@@ -130,3 +133,14 @@ def speech(name: str = "ps_goforward.wav") -> np.ndarray:
     from dictate.audio.files import load_audio
 
     return load_audio(SPEECH / name)
+
+
+def drop(widget, paths) -> bool:
+    """Drag ``paths`` onto ``widget`` and drop them (Qt delivers a drop only after an enter)."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(widget, event)
+    return bool(enter.isAccepted() and event.isAccepted())

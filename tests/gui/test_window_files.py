@@ -6,25 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QTextCursor
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QGuiApplication, QTextCursor
 
 from dictate.gui.engine import FakeEngine
 
 from .conftest import wait_model
-from .helpers import SPEECH, speech
-
-
-def drop(widget, paths) -> bool:
-    """Drag ``paths`` onto ``widget`` and drop them (Qt delivers a drop only after an enter)."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPoint(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(widget, enter)
-    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(widget, event)
-    return bool(enter.isAccepted() and event.isAccepted())
+from .helpers import SPEECH, drop, speech
 
 
 def long_wav(tmp_path: Path, seconds: float = 60.0) -> Path:
