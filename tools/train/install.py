@@ -80,8 +80,9 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--scorer", type=Path, default=None)
     parser.add_argument("--alpha", type=float, default=None)
     parser.add_argument("--beta", type=float, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="default: <work>/builds/demo-en-PRECISION")
     args = parser.parse_args(argv)
-    target = MODEL_DIR if args.bundle else root / "builds" / f"demo-en-{args.precision}"
+    target = MODEL_DIR if args.bundle else args.out or root / "builds" / f"demo-en-{args.precision}"
     install(args.pb, args.precision, target, args.scorer, args.alpha, args.beta)
     return 0
 
