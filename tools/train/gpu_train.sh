@@ -7,7 +7,9 @@
 # PACK is a bundle made by pack.py; each configuration writes OUT/<name>/best_weights.npz
 # (updated after every dev evaluation, so a run cut short still leaves weights) and
 # OUT/<name>/log.txt (progress, then the summary). Needs python3 with torch and numpy; this is
-# the script run on the lent GPU machine (see README.md in this folder).
+# the script run on the lent GPU machine (see README.md in this folder). PACK and the tracked
+# tree must fit the device's 64 MiB upload: `pack.py --levels 32 --splits train,train2,train3,dev`
+# makes a 42 MB bundle (the 64-level one of session 3 is 56 MB, too big beside the 17 MB tree).
 set -u
 pack=$1
 out=$2
@@ -26,6 +28,7 @@ run() {
     python3 tools/train/train_torch.py --pack "$pack" --out "$out/$name" --minutes "$minutes" "$@" \
       > "$out/$name/log.txt" 2>&1
     echo "exit $?" >> "$out/$name/log.txt"
+    rm -f "$out/$name/checkpoint.pt"  # for --resume on the same machine: a lent one is gone after the run
     if [ -f "$out/$name/summary.json" ]; then
       cat "$out/$name/summary.json" >> "$out/$name/log.txt"
       rm "$out/$name/summary.json"
