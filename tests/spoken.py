@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools" / "train"))
+from common import word_errors  # noqa: E402  (the training tools' word edit distance)
+
 DEMO = REPO / "resources" / "models" / "demo-en"
 # Everyday dictation words; a sentence the training text generator never writes verbatim.
 SENTENCE = "please send the report to my brother before friday"
@@ -26,18 +30,6 @@ def speak(folder: Path) -> Path:
     path = folder / "sentence.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), SENTENCE], check=True, timeout=60)
     return path
-
-
-def word_errors(ref: str, hyp: str) -> int:
-    """Word-level edit distance."""
-    r, h = ref.split(), hyp.split()
-    prev = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        cur = [i] + [0] * len(h)
-        for j, hw in enumerate(h, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rw != hw))
-        prev = cur
-    return prev[-1]
 
 
 def check_text(text: str) -> None:
