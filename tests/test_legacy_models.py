@@ -46,7 +46,8 @@ def test_old_int8_model_refused_without_vnni_with_the_fix(tmp_path):
         check_conversion(spec, vnni=False)
     message = str(err.value)
     assert "old-int8" in message and "no VNNI" in message
-    assert "dictate models import output_graph.pbmm --precision int8 --name old-int8" in message
+    assert "dictate models remove old-int8" in message
+    assert message.endswith("dictate models import output_graph.pbmm --precision int8 --name old-int8")
     check_conversion(spec, vnni=True)  # right on VNNI CPUs: loads as before
     check_conversion(spec_for(spec.ir_path, precision="f32"), vnni=False)
     check_conversion(spec_for(spec.ir_path, conversion="reference"), vnni=False)
@@ -54,5 +55,5 @@ def test_old_int8_model_refused_without_vnni_with_the_fix(tmp_path):
 
 def test_loading_an_old_int8_model_fails_clearly(tmp_path, monkeypatch):
     monkeypatch.setattr("dictate.models.legacy.cpu_has_vnni", lambda: False)
-    with pytest.raises(ModelError, match="Import it again"):
+    with pytest.raises(ModelError, match="import it again from its original file"):
         SpeechModel.load(spec_for(old_style_ir(tmp_path)))

@@ -48,9 +48,10 @@ def check_conversion(spec: ModelSpec, vnni: bool | None = None) -> None:
     if vnni:
         return
     source = spec.source.get("file") or "<model file>"
+    scorer = " --scorer <its .scorer file>" if spec.scorer_path is not None else ""
     raise ModelError(
         f"The int8 model '{spec.name}' ({spec.ir_path}) was converted by an older dictate whose "
-        "int8 recurrence gives wrong results on this CPU (it has no VNNI). Import it again "
-        f"from its original file: dictate models import {source} --precision int8 "
-        f"--name {spec.name}"
+        "int8 recurrence gives wrong results on this CPU (it has no VNNI). Remove it "
+        f"(dictate models remove {spec.name}) and import it again from its original file: "
+        f"dictate models import {source} --precision int8 --name {spec.name}{scorer}"
     )
