@@ -1,6 +1,6 @@
 """Recognise model-store entries written by older dictate versions that are wrong on this CPU.
 
-Before session 3's fix, ``dictate models import --weights int8`` put the LSTM's hidden state on
+Before session 3's fix, ``dictate models import --precision int8`` put the LSTM's hidden state on
 a static int8 grid (a 255-level ``FakeQuantize`` on ``h``) so that each recurrent step was an
 int8 × int8 product. OpenVINO computes those on CPUs without VNNI with u8 × s8 products summed
 into saturating 16-bit values, so such a model's probabilities are wrong there (by ~1e-2 on the
