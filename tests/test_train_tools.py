@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "train"))
 from augment import band_mask_matrices, vtlp_matrices  # noqa: E402
 from common import fold_normalization  # noqa: E402
 from pack import dequantize, quantize  # noqa: E402
+from synth import shelf_sos  # noqa: E402
 
 
 def test_bundle_round_trip_is_within_half_a_step() -> None:
@@ -72,3 +73,13 @@ def test_band_masks_keep_the_level_and_remove_detail_inside_the_band() -> None:
     assert masked[12:18].max() < 0.5 * spectrum[15]
     untouched = back @ (masks[0 + 30] @ (_dct() @ spectrum))  # width 1 at channel 30: far away
     assert abs(untouched[15] - (back @ (_dct() @ spectrum))[15]) < 0.5
+
+
+def test_shelving_filters_lift_their_own_band_only() -> None:
+    from scipy.signal import sosfreqz
+
+    probes = [50.0, 1000.0, 7000.0]
+    low = 20 * np.log10(np.abs(sosfreqz(shelf_sos(250.0, 12.0, high=False), worN=probes, fs=16000)[1]))
+    high = 20 * np.log10(np.abs(sosfreqz(shelf_sos(3000.0, -9.0, high=True), worN=probes, fs=16000)[1]))
+    np.testing.assert_allclose(low, [12.0, 0.0, 0.0], atol=0.3)
+    np.testing.assert_allclose(high, [0.0, 0.0, -9.0], atol=0.3)

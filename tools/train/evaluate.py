@@ -9,7 +9,8 @@ decoder settings from ``model.json``: beam width, scorer, alpha/beta), and the W
 the same probabilities are also decoded greedily (best path, no scorer: the acoustic model
 alone). Sets: ``test`` = held-out synthetic sentences spoken by held-out voices, ``dev`` =
 held-out sentences by training voices, ``val`` = the dev sentences by stretched training
-voices (a stand-in for an unseen voice), ``real`` = the 21 real recordings in
+voices (a stand-in for an unseen voice), ``val2`` = the dev sentences by training voices through
+a random microphone-like EQ, ``val3`` = val's voices through that EQ, ``real`` = the 21 real recordings in
 ``shared/data/speech`` (manifest.csv). The synthetic sets are also broken down by voice
 (dev and val by synthesiser, and by voice except espeak-ng's many variants).
 """
@@ -67,7 +68,7 @@ def main(argv: List[str] | None = None) -> int:
     )
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
     parser.add_argument("--int8", default=str(work_dir() / "builds" / "demo-en-int8"), help="'' to skip")
-    parser.add_argument("--sets", default="test,real", help="comma-separated: test, dev, val, real")
+    parser.add_argument("--sets", default="test,real", help="comma-separated: test, dev, val(2,3), real")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--show", type=int, default=0, help="print N example transcripts per set")
     args = parser.parse_args(argv)

@@ -17,7 +17,11 @@ their pitch scaled by 0.7–1.35 (flite's ``f0_shift``).
 
 The VAL split (the dev sentences, ``val.txt`` = ``dev.txt``) is a proxy for an unseen voice,
 for choosing between models without looking at TEST: flite's awb and slt, pitch lowered and
-every clip resampled at 0.74–0.8× (formants lower than in any training clip).
+every clip resampled at 0.74–0.8× (formants lower than in any training clip). VAL2 (the dev
+sentences again, ``val2.txt`` = ``dev.txt``) is spoken by training voices drawn as for dev, each
+clip through a random microphone-like EQ (:func:`microphone_eq`) before the usual augmentation:
+a check of robustness to spectral balance, which no training clip varies this much. VAL3
+combines the two: VAL's stretched voices through the same random EQ.
 
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
@@ -145,7 +149,7 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
         if rng.random() < 0.5:
             return "flite", rng.choice(TEST_FLITE), params
         return "espeak", rng.choice(["en-us", "en-gb"]) + "+" + rng.choice(TEST_ESPEAK_VARIANTS), params
-    if split == "val":  # proxy for an unseen voice: flite's clustergen voices stretched beyond train3
+    if split in ("val", "val3"):  # proxy for an unseen voice: flite's clustergen voices, stretched
         voice = rng.choice(["awb", "slt"])
         params["f0_shift"] = rng.uniform(0.6, 0.7) if voice == "slt" else rng.uniform(0.8, 1.0)
         return "flite", voice, params
@@ -235,6 +239,29 @@ def colored_noise(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
     return noise / (np.sqrt(np.mean(noise**2)) + 1e-12)
 
 
+def shelf_sos(freq: float, gain_db: float, high: bool, rate: int = RATE) -> np.ndarray:
+    """One shelving biquad (RBJ audio EQ cookbook, shelf slope 1) as a scipy ``sos`` row."""
+    a = 10 ** (gain_db / 40)
+    w0 = 2 * np.pi * freq / rate
+    cos, alpha = np.cos(w0), np.sin(w0) / 2 * np.sqrt(2)
+    sq = 2 * np.sqrt(a) * alpha
+    sign = -1 if high else 1  # the high shelf is the low shelf with the cosine terms negated
+    b0 = a * ((a + 1) - sign * (a - 1) * cos + sq)
+    b1 = sign * 2 * a * ((a - 1) - sign * (a + 1) * cos)
+    b2 = a * ((a + 1) - sign * (a - 1) * cos - sq)
+    a0 = (a + 1) + sign * (a - 1) * cos + sq
+    a1 = -sign * 2 * ((a - 1) + sign * (a + 1) * cos)
+    a2 = (a + 1) + sign * (a - 1) * cos - sq
+    return np.array([[b0, b1, b2, a0, a1, a2]]) / a0
+
+
+def microphone_eq(x: np.ndarray, rng: np.random.Generator) -> Tuple[np.ndarray, str]:
+    """A random spectral balance: low shelf at 250 Hz and high shelf at 3 kHz, ±12 dB each."""
+    low, high = rng.uniform(-12, 12), rng.uniform(-12, 12)
+    sos = np.concatenate([shelf_sos(250.0, low, high=False), shelf_sos(3000.0, high, high=True)])
+    return sosfilt(sos, x), f"eq{low:+.0f}/{high:+.0f}dB"
+
+
 def augment(x: np.ndarray, rng: np.random.Generator) -> Tuple[np.ndarray, str]:
     """Reverb, band limit, silence, noise and gain; returns samples and a description."""
     notes = []
@@ -287,10 +314,13 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         elif job.split == "train3" and rng.random() < 0.9:
             factor = rng.uniform(0.82, 1.2)
             sr = int(round(sr * factor / 100.0)) * 100
-        elif job.split == "val":  # formants lower than any training clip's (train3 goes to 0.82)
+        elif job.split in ("val", "val3"):  # formants lower than any training clip's (train3 goes to 0.82)
             factor = rng.uniform(0.74, 0.8)
             sr = int(round(sr * factor / 100.0)) * 100
-        x, notes = augment(to_16k(x, sr), nrng)
+        x = to_16k(x, sr)
+        if job.split in ("val2", "val3"):
+            x, _ = microphone_eq(x, nrng)
+        x, notes = augment(x, nrng)
         tmp_path = job.path.with_suffix(".tmp.wav")
         sf.write(str(tmp_path), np.clip(x * 32767, -32768, 32767).astype(np.int16), RATE, subtype="PCM_16")
         os.replace(tmp_path, job.path)
@@ -309,7 +339,8 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=["train", "train2", "train3", "dev", "val", "test"], required=True)
+    splits = ["train", "train2", "train3", "dev", "val", "val2", "val3", "test"]
+    parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N sentences")
