@@ -366,6 +366,11 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument(
         "--channel", type=float, default=0.0, help="per-utterance cepstral offsets, × the coefficients' std"
     )
+    parser.add_argument(
+        "--report-test",
+        action="store_true",
+        help="also print the best weights' greedy WER on the pack's test split (keep it off while choosing)",
+    )
     parser.add_argument("--init", type=Path, default=None, help="start from these best_weights.npz arrays")
     parser.add_argument(
         "--resume", action="store_true", help="continue from OUT/checkpoint.pt (written at each evaluation)"
@@ -494,7 +499,7 @@ def main(argv: List[str] | None = None) -> int:
         "steps": step,
         "epochs": epoch,
     }
-    for name in ("dev", "test"):
+    for name in ("dev", "test") if args.report_test else ("dev",):
         try:
             split = dev if name == "dev" else Split(args.pack, name, device)
         except FileNotFoundError:
