@@ -10,6 +10,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "train"))
 from augment import band_mask_matrices, vtlp_matrices  # noqa: E402
 from common import fold_normalization  # noqa: E402
+from interpolate import interpolate  # noqa: E402
 from pack import dequantize, quantize  # noqa: E402
 from synth import shelf_sos  # noqa: E402
 
@@ -83,3 +84,14 @@ def test_shelving_filters_lift_their_own_band_only() -> None:
     high = 20 * np.log10(np.abs(sosfreqz(shelf_sos(3000.0, -9.0, high=True), worN=probes, fs=16000)[1]))
     np.testing.assert_allclose(low, [12.0, 0.0, 0.0], atol=0.3)
     np.testing.assert_allclose(high, [0.0, 0.0, -9.0], atol=0.3)
+
+
+def test_weight_interpolation_mixes_arrays_and_refuses_other_normalisations() -> None:
+    import pytest
+
+    a = {"w": np.zeros((2, 3), np.float32), "train:mean": np.ones(2, np.float32)}
+    b = {"w": np.full((2, 3), 4.0, np.float32), "train:mean": np.ones(2, np.float32)}
+    np.testing.assert_array_equal(interpolate(a, b, 0.25)["w"], np.ones((2, 3)))
+    assert interpolate(a, b, 0.25)["w"].dtype == np.float32
+    with pytest.raises(SystemExit, match="train:mean differs"):
+        interpolate(a, {**b, "train:mean": np.zeros(2, np.float32)}, 0.5)
