@@ -255,11 +255,11 @@ def shelf_sos(freq: float, gain_db: float, high: bool, rate: int = RATE) -> np.n
     return np.array([[b0, b1, b2, a0, a1, a2]]) / a0
 
 
-def microphone_eq(x: np.ndarray, rng: np.random.Generator) -> Tuple[np.ndarray, str]:
+def microphone_eq(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A random spectral balance: low shelf at 250 Hz and high shelf at 3 kHz, ±12 dB each."""
     low, high = rng.uniform(-12, 12), rng.uniform(-12, 12)
     sos = np.concatenate([shelf_sos(250.0, low, high=False), shelf_sos(3000.0, high, high=True)])
-    return sosfilt(sos, x), f"eq{low:+.0f}/{high:+.0f}dB"
+    return sosfilt(sos, x)
 
 
 def augment(x: np.ndarray, rng: np.random.Generator) -> Tuple[np.ndarray, str]:
@@ -319,7 +319,7 @@ def make(job: Job) -> Optional[Dict[str, str]]:
             sr = int(round(sr * factor / 100.0)) * 100
         x = to_16k(x, sr)
         if job.split in ("val2", "val3"):
-            x, _ = microphone_eq(x, nrng)
+            x = microphone_eq(x, nrng)
         x, notes = augment(x, nrng)
         tmp_path = job.path.with_suffix(".tmp.wav")
         sf.write(str(tmp_path), np.clip(x * 32767, -32768, 32767).astype(np.int16), RATE, subtype="PCM_16")
