@@ -95,3 +95,28 @@ def test_weight_interpolation_mixes_arrays_and_refuses_other_normalisations() ->
     assert interpolate(a, b, 0.25)["w"].dtype == np.float32
     with pytest.raises(SystemExit, match="train:mean differs"):
         interpolate(a, {**b, "train:mean": np.zeros(2, np.float32)}, 0.5)
+
+
+def test_distillation_loss_is_zero_for_the_teacher_and_ignores_padding() -> None:
+    import pytest
+
+    torch = pytest.importorskip("torch")  # a dev-only dependency of tools/train/train_torch.py
+    from train_torch import distill_loss, distort
+
+    g = torch.Generator().manual_seed(0)
+    teacher = torch.randn(2, 7, 29, generator=g)
+    lens = torch.tensor([7, 4])
+    assert float(distill_loss(teacher, teacher, lens)) == pytest.approx(0.0, abs=1e-6)
+    student = teacher.clone()
+    student[1, 4:] = torch.randn(3, 29, generator=g)  # beyond the second utterance's end
+    assert float(distill_loss(student, teacher, lens)) == pytest.approx(0.0, abs=1e-6)
+    student[1, 0] += 3.0 * torch.randn(29, generator=g)
+    assert float(distill_loss(student, teacher, lens)) > 0.01
+
+    feats = torch.randn(2, 7, 26, generator=g)
+    feats[1, 4:] = 0.0  # raw zero frames after the end
+    out = distort(feats, lens, np.random.default_rng(0), torch.ones(26), channel=1.0)
+    assert torch.all(out[1, 4:] == 0.0)
+    shift = out[0] - feats[0]  # one constant offset per utterance, none on c0
+    assert torch.allclose(shift, shift[:1].expand_as(shift), atol=1e-6)
+    assert float(shift[0, 0]) == 0.0 and float(shift[0, 1:].abs().max()) > 0.0

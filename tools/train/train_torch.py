@@ -19,6 +19,12 @@ and greedy WER every ``--eval-every`` seconds; the best weights by dev loss are 
 written after each evaluation, so a run cut short still leaves a model behind, and so is a
 checkpoint (weights, optimizer, random state, elapsed time): ``--resume`` with the same
 arguments continues a stopped run within the same wall-clock budget and learning-rate schedule.
+
+Fine-tuning (``--init``) can add a consistency loss (``--distill W``): the initial model, frozen,
+sees each batch with only the tempo, masks and noise; the model being trained sees the same
+batch after the spectral changes (``--vtlp``, ``--channel``, ``--freq-mask``) and learns
+CTC + W × the per-frame KL divergence from the frozen model's outputs, so that it learns to
+ignore those changes without forgetting what it knew.
 """
 
 from __future__ import annotations
@@ -202,22 +208,20 @@ class Split:
         return x, torch.from_numpy(lens).to(self.device), y, ylens
 
 
-def perturb(
+def distort(
     x: torch.Tensor,
     lens: torch.Tensor,
     rng: np.random.Generator,
-    mean: torch.Tensor,
     std: torch.Tensor,
-    noise: float,
     vtlp: Optional[torch.Tensor] = None,
     channel: float = 0.0,
     bands: Optional[torch.Tensor] = None,
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Tempo perturbation (linear resampling of the frames in time), optional VTLP (one of the
-    ``vtlp`` maps per utterance, see :func:`vtlp_matrices`), optional frequency masks (one of
-    the ``bands`` maps for half the utterances, see :func:`band_mask_matrices`), optional
-    channel offsets (one random smooth filter per utterance: a constant offset on cepstra 1…,
-    ``channel`` × their std, smaller for higher coefficients), time masks, feature noise."""
+) -> torch.Tensor:
+    """The per-utterance spectral changes: optional VTLP (one of the ``vtlp`` maps per
+    utterance, see :func:`vtlp_matrices`), optional frequency masks (one of the ``bands`` maps
+    for half the utterances, see :func:`band_mask_matrices`), optional channel offsets (one
+    random smooth filter per utterance: a constant offset on cepstra 1…, ``channel`` × their
+    std, smaller for higher coefficients). Raw zero frames beyond ``lens`` stay zero."""
     b, t, _ = x.shape
     maps = None
     if vtlp is not None:
@@ -234,7 +238,25 @@ def perturb(
         scale = channel * std * torch.exp(-k / 8.0) * (k > 0)
         offset = torch.from_numpy(rng.standard_normal((b, x.shape[2])).astype(np.float32)).to(x.device)
         inside = (torch.arange(t, device=x.device)[None, :] < lens[:, None])[..., None]
-        x = x + (offset * scale)[:, None, :] * inside  # raw zero frames beyond the end stay zero
+        x = x + (offset * scale)[:, None, :] * inside
+    return x
+
+
+def perturb(
+    x: torch.Tensor,
+    lens: torch.Tensor,
+    rng: np.random.Generator,
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    noise: float,
+    vtlp: Optional[torch.Tensor] = None,
+    channel: float = 0.0,
+    bands: Optional[torch.Tensor] = None,
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The spectral changes of :func:`distort`, then tempo perturbation (linear resampling of
+    the frames in time), time masks, feature noise."""
+    b, t, _ = x.shape
+    x = distort(x, lens, rng, std, vtlp, channel, bands)
     rate = float(rng.uniform(0.88, 1.12))  # >1: faster speech, fewer frames
     if abs(rate - 1.0) > 0.01:
         new_t = max(2, int(t / rate))
@@ -256,6 +278,16 @@ def perturb(
         x = x + torch.randn_like(x) * (noise * std) * (steps < lens[:, None])[..., None]
     x = torch.where(masked[..., None], mean, x)
     return x, lens
+
+
+def distill_loss(student: torch.Tensor, teacher: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+    """KL(teacher ‖ student) of the per-frame class distributions, averaged over each utterance's
+    frames (those before ``lens``) and summed over the batch."""
+    log_s = F.log_softmax(student.float(), dim=-1)
+    log_t = F.log_softmax(teacher.float(), dim=-1)
+    kl = (log_t.exp() * (log_t - log_s)).sum(-1)
+    inside = torch.arange(kl.shape[1], device=kl.device)[None, :] < lens[:, None]
+    return ((kl * inside).sum(1) / lens.float()).sum()
 
 
 def save(path: Path, arrays: Dict[str, np.ndarray], dtype: str) -> None:
@@ -373,6 +405,13 @@ def main(argv: List[str] | None = None) -> int:
     )
     parser.add_argument("--init", type=Path, default=None, help="start from these best_weights.npz arrays")
     parser.add_argument(
+        "--distill",
+        type=float,
+        default=0.0,
+        help="with --init: add this × KL(the --init model on the undistorted batch ‖ the model on the "
+        "VTLP/channel/band-masked one), per frame, to the CTC loss",
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="continue from OUT/checkpoint.pt (written at each evaluation)"
     )
     parser.add_argument(
@@ -409,6 +448,13 @@ def main(argv: List[str] | None = None) -> int:
     if args.vtlp > 0:
         vtlp = torch.tensor(vtlp_matrices(np.linspace(1 - args.vtlp, 1 + args.vtlp, 31)), device=device)
     bands = torch.tensor(band_mask_matrices(args.freq_mask), device=device) if args.freq_mask > 0 else None
+    teacher = None
+    if args.distill > 0:
+        if args.init is None:
+            parser.error("--distill needs --init (the teacher is the initial model)")
+        teacher = model_from_arrays(init, device).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     args.out.mkdir(parents=True, exist_ok=True)
     budget = args.minutes * 60.0
@@ -436,10 +482,18 @@ def main(argv: List[str] | None = None) -> int:
             for group in opt.param_groups:
                 group["lr"] = learning_rate(frac, args.lr)
             x, lens, y, ylens = train.batch(ids)
-            x, lens = perturb(
-                x, lens, rng, model.mean, model.std, args.feature_noise, vtlp, args.channel, bands
-            )
-            loss = ctc_loss(model(x, args.dropout), lens, y, ylens) / len(ids)
+            if teacher is None:
+                x, lens = perturb(
+                    x, lens, rng, model.mean, model.std, args.feature_noise, vtlp, args.channel, bands
+                )
+                loss = ctc_loss(model(x, args.dropout), lens, y, ylens) / len(ids)
+            else:  # the same tempo, masks and noise for both; the spectral changes for the student only
+                x, lens = perturb(x, lens, rng, model.mean, model.std, args.feature_noise)
+                with torch.no_grad():
+                    target = teacher(x)
+                logits = model(distort(x, lens, rng, model.std, vtlp, args.channel, bands), args.dropout)
+                loss = ctc_loss(logits, lens, y, ylens) + args.distill * distill_loss(logits, target, lens)
+                loss = loss / len(ids)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
