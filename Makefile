@@ -15,6 +15,7 @@ setup-test:
 
 lint: setup-test
 	.venv/bin/ruff check dictate tests tools
+	.venv/bin/mypy
 
 bench: setup
 	.venv/bin/dictate bench --threads 2

@@ -7,7 +7,7 @@ import platform
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import openvino as ov
@@ -277,7 +277,7 @@ def tflite_available() -> bool:
     return any(importlib.util.find_spec(m) is not None for m in TFLITE_MODULES)
 
 
-def _time_blocks(runner, windows: np.ndarray, repeats: int) -> Dict[str, float]:
+def _time_blocks(runner, windows: np.ndarray, repeats: int) -> Dict[str, Any]:
     """Mean ms per block for each repeat over ``windows`` (state carried), after a warm-up."""
     runner.reset()
     for block in windows[:COMPARE_WARMUP]:
@@ -324,7 +324,7 @@ def run_compare(
     blocks: int = COMPARE_BLOCKS,
     repeats: int = COMPARE_REPEATS,
     seed: int = 0,
-) -> Dict[str, object]:
+) -> Dict[str, Any]:
     """Time the reference conversion, fast f32, fast int8 and TF Lite int8 on one model.
 
     ``files``: a DeepSpeech ``.pb``/``.pbmm`` (its reference conversion and weights are used;
@@ -347,7 +347,7 @@ def run_compare(
     windows = rng.normal(0.0, 2.0, (max(blocks, DIFF_BLOCKS), N_STEPS, WINDOW_FRAMES, N_INPUT))
     windows = windows.astype(np.float32)
     exact = ExactSettings(runner.device, runner.threads, runner.precision)
-    variants = [
+    variants: List[Tuple[str, Callable[[], Union[_OpenVINORunner, _TFLiteRunner]]]] = [
         ("reference (f32)", lambda: _OpenVINORunner(reference, runner)),
         ("fast f32", lambda: _OpenVINORunner(build_acoustic_model(weights, N_STEPS, "f32"), runner)),
         ("fast int8", lambda: _OpenVINORunner(build_acoustic_model(weights, N_STEPS, "int8"), runner)),
@@ -364,7 +364,7 @@ def run_compare(
         skipped = f"TF Lite: none of {', '.join(TFLITE_MODULES)} is installed"
     else:
         skipped = "TF Lite: no .tflite given"
-    rows = []
+    rows: List[Dict[str, Any]] = []
     expected = None
     for name, make in variants:
         t0 = time.perf_counter()
@@ -407,7 +407,7 @@ def run_compare(
     }
 
 
-def format_compare(result: Dict[str, object]) -> str:
+def format_compare(result: Dict[str, Any]) -> str:
     """Human-readable table of :func:`run_compare`."""
     lines = [
         f"model:    {result['model']}",
@@ -418,7 +418,7 @@ def format_compare(result: Dict[str, object]) -> str:
         "",
         f"{'variant':<44} {'ms/block':>9} {'RTF':>7} {'speed-up':>9} {'max |dp| vs ref':>16}",
     ]
-    for row in result["rows"]:  # type: ignore[union-attr]
+    for row in result["rows"]:
         lines.append(
             f"{row['variant']:<44} {row['ms_per_block']:>9.1f} {row['rtf']:>7.3f} "
             f"{row['speedup']:>8.1f}x {row['max_diff']:>16.1e}"

@@ -6,12 +6,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from dictate import __version__
 from dictate.errors import DictateError
+
+if TYPE_CHECKING:
+    from dictate.engine.decoder import DecoderSettings
+    from dictate.models.spec import ModelSpec
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -134,7 +138,7 @@ def runner_settings(args: argparse.Namespace):
     return RunnerSettings(device=args.device, threads=args.threads, precision=args.precision)
 
 
-def decoder_settings(args: argparse.Namespace, spec) -> object:
+def decoder_settings(args: argparse.Namespace, spec: ModelSpec) -> DecoderSettings:
     from dictate.engine.decoder import DecoderSettings
 
     scorer = None
@@ -251,7 +255,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_app()
 
 
-COMMANDS = {
+COMMANDS: Dict[Optional[str], Callable[[argparse.Namespace], int]] = {
     "transcribe": cmd_transcribe,
     "features": cmd_features,
     "devices": cmd_devices,
@@ -265,9 +269,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``dictate`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = COMMANDS.get(args.command)
+    handler = COMMANDS.get(args.command) or getattr(args, "handler", None)
     if handler is None:
-        handler = getattr(args, "handler", None)
+        parser.error(f"unknown command '{args.command}'")
     try:
         return handler(args)
     except DictateError as exc:

@@ -29,7 +29,7 @@ DYNAMIC_QUANTIZATION_GROUP = 64
 def cpu_has_vnni() -> bool:
     """Whether the CPU has AVX-512 VNNI or AVX-VNNI (as numpy's CPU dispatcher detected it)."""
     try:
-        from numpy.core._multiarray_umath import __cpu_features__
+        from numpy.core._multiarray_umath import __cpu_features__  # type: ignore[import-not-found]
     except ImportError:  # numpy's private table moved: assume the common case, no VNNI
         return False
     return bool(__cpu_features__.get("AVX512VNNI") or __cpu_features__.get("AVX_VNNI"))

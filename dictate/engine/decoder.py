@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from ds_ctcdecoder import swigwrapper
@@ -52,7 +52,10 @@ def read_alphabet_file(path: os.PathLike) -> List[str]:
 
 
 def load_scorer(
-    path: os.PathLike, alphabet: swigwrapper.Alphabet, alpha: Optional[float], beta: Optional[float]
+    path: Union[str, os.PathLike],
+    alphabet: swigwrapper.Alphabet,
+    alpha: Optional[float],
+    beta: Optional[float],
 ) -> swigwrapper.Scorer:
     """Load a ``.scorer`` package; alpha/beta come from its header unless given."""
     p = Path(path)

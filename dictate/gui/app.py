@@ -191,5 +191,5 @@ def run_app(argv: Optional[List[str]] = None) -> int:
         threading.excepthook = previous_thread_hook
         from PySide6.QtCore import qInstallMessageHandler
 
-        qInstallMessageHandler(previous_qt_handler)  # type: ignore[arg-type]
+        qInstallMessageHandler(previous_qt_handler)
         log.info("dictate exiting")

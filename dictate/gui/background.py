@@ -104,7 +104,7 @@ def start_task(task: Task, keep: Optional[List[QObject]] = None) -> Task:
     thread.setObjectName(f"task: {task.description}")
     task.moveToThread(thread)
     thread.started.connect(task.run)
-    task.finished.connect(thread.quit, Qt.DirectConnection)  # the UI may be waiting on it
+    task.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)  # the UI may be waiting on it
     _running.append((thread, task, list(keep or [])))
     thread.start()
     return task

@@ -52,9 +52,9 @@ class DevicePicker(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()
         self.combo.setObjectName("device-combo")
-        self.combo.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.combo.setMinimumContentsLength(18)
-        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setToolTip("Microphone")
         self.combo.addItem("Looking for microphones…", None)
         self.combo.activated.connect(self._activated)
@@ -126,7 +126,7 @@ class DevicePicker(QWidget):
                 for d in devices:
                     self.combo.addItem(d.label, DeviceChoice(d.name, d.host_api, d.index))
                     tip = f"{d.name}: {d.channels} channels, {d.default_rate:.0f} Hz ({d.host_api})"
-                    self.combo.setItemData(self.combo.count() - 1, tip, Qt.ToolTipRole)
+                    self.combo.setItemData(self.combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
             self._select(self._choice)
         finally:
             self.combo.blockSignals(False)

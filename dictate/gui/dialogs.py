@@ -37,28 +37,29 @@ class Dialogs:
         return text if ok and text else None
 
     def confirm(self, parent: QWidget, title: str, text: str) -> bool:
-        answer = QMessageBox.question(parent, title, text, QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
-        return answer == QMessageBox.Yes
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        return QMessageBox.question(parent, title, text, yes | no, yes) == yes
 
     def ask_restore(self, parent: QWidget, preview: str, when: str) -> bool:
         box = QMessageBox(parent)
-        box.setIcon(QMessageBox.Question)
+        box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Restore unsaved text?")
         box.setText(f"dictate did not close properly last time ({when}). Restore the text it had?")
         box.setInformativeText(preview)
-        restore = box.addButton("Restore", QMessageBox.AcceptRole)
-        box.addButton("Discard", QMessageBox.RejectRole)
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Discard", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(restore)
         box.exec()
         return box.clickedButton() is restore
 
     def ask_save_changes(self, parent: QWidget) -> str:
         """"save", "discard" or "cancel" before closing with unsaved text."""
+        button = QMessageBox.StandardButton
         answer = QMessageBox.question(
             parent, "Save text?", "The text has changes that were not saved to a file. Save them?",
-            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save,
+            button.Save | button.Discard | button.Cancel, button.Save,
         )
-        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
+        return {button.Save: "save", button.Discard: "discard"}.get(answer, "cancel")
 
     def warn(self, parent: Optional[QWidget], title: str, text: str) -> None:
         QMessageBox.warning(parent, title, text)

@@ -34,7 +34,7 @@ def partial_format() -> QTextCharFormat:
 
 def heading_format() -> QTextCharFormat:
     fmt = QTextCharFormat()
-    fmt.setFontWeight(QFont.Bold)
+    fmt.setFontWeight(QFont.Weight.Bold)
     return fmt
 
 
@@ -161,7 +161,7 @@ class DictationEditor(QPlainTextEdit):
         c = QTextCursor(self.document())
         limit = max(0, self.document().characterCount() - 1)
         c.setPosition(min(start, limit))
-        c.setPosition(min(end, limit), QTextCursor.KeepAnchor)
+        c.setPosition(min(end, limit), QTextCursor.MoveMode.KeepAnchor)
         return c
 
     def _contents_changed(self, position: int, removed: int, added: int) -> None:
@@ -181,7 +181,7 @@ class DictationEditor(QPlainTextEdit):
     def append_section(self, title: str, text: str) -> None:
         """Add ``text`` at the end of the document under a bold ``# title`` line."""
         c = QTextCursor(self.document())
-        c.movePosition(QTextCursor.End)
+        c.movePosition(QTextCursor.MoveOperation.End)
         self._editing = True
         try:
             c.beginEditBlock()
@@ -201,5 +201,5 @@ class DictationEditor(QPlainTextEdit):
         self._region = None
         self.setPlainText(text)
         c = self.textCursor()
-        c.movePosition(QTextCursor.End)
+        c.movePosition(QTextCursor.MoveOperation.End)
         self.setTextCursor(c)

@@ -354,11 +354,11 @@ class EngineClient(QObject):
         parent: Optional[QObject] = None,
     ) -> None:
         super().__init__(parent)
-        self.thread = PythonThread()
-        self.thread.setObjectName("engine")
+        self.worker_thread = PythonThread()
+        self.worker_thread.setObjectName("engine")
         self.worker = EngineWorker(engine, capture_factory)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.setup)
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.worker.setup)
         self.request_load.connect(self.worker.load_model)
         self.request_start.connect(self.worker.start_recording)
         self.request_stop.connect(self.worker.stop_recording)
@@ -366,18 +366,18 @@ class EngineClient(QObject):
         self.request_auto_finalise.connect(self.worker.set_auto_finalise)
         self.request_shutdown.connect(self.worker.shutdown)
         # direct: stop() waits on the UI thread, so a queued quit would never run
-        self.worker.shut_down.connect(self.thread.quit, Qt.DirectConnection)
+        self.worker.shut_down.connect(self.worker_thread.quit, Qt.ConnectionType.DirectConnection)
         self._stopped = False
 
     def start(self) -> None:
-        self.thread.start()
+        self.worker_thread.start()
 
     def stop(self, timeout_ms: int = 30000) -> bool:
         """Shut the worker down and wait for its thread (at exit only)."""
         if self._stopped:
             return True
         self._stopped = True
-        if not self.thread.isRunning():
+        if not self.worker_thread.isRunning():
             return True
         self.request_shutdown.emit()
-        return self.thread.wait(timeout_ms)
+        return self.worker_thread.wait(timeout_ms)

@@ -118,7 +118,7 @@ class JobRow(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("waiting")
         self.status = QLabel()
-        self.status.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.status.setWordWrap(True)
         self.status.hide()
         self.button = QPushButton("Cancel")

@@ -23,7 +23,7 @@ class LevelMeter(QWidget):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setObjectName("level-meter")
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("Microphone level")
         self._target = 0.0
         self.shown_level = 0.0
@@ -72,7 +72,7 @@ class LevelMeter(QWidget):
         width = inner.width() * self.shown_level
         colour = QColor("#2e7d32") if self.shown_level < 0.75 else (
             QColor("#f9a825") if self.shown_level < 0.92 else QColor("#c62828"))
-        p.setPen(Qt.NoPen)
+        p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(colour)
         p.drawRect(QRectF(inner.left(), inner.top(), width, inner.height()))
         if self.peak > 0.01:

@@ -30,7 +30,7 @@ class EventLoopProbe(QObject):
         self.delays_ms: List[float] = []
         self._clock = QElapsedTimer()
         self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.PreciseTimer)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._tick)
         self._last = 0
@@ -126,7 +126,7 @@ def main(argv: Optional[List[str]] = None) -> int:  # pragma: no cover - a bench
         return AudioCapture(choice, stream_factory=factory, check_settings=lambda **_: None,
                             lister=lambda: [device])
 
-    settings = AppSettings(QSettings(str(work / "settings.ini"), QSettings.IniFormat))
+    settings = AppSettings(QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
     settings.threads = args.threads
     settings.auto_finalise = False
     window = MainWindow(settings, RealEngine(), capture_factory=capture, device_lister=lambda: [device])

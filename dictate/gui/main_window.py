@@ -70,7 +70,7 @@ class MessageBar(QFrame):
         self.setObjectName("message-bar")
         self.label = QLabel()
         self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action = QPushButton()
         self.action.hide()
         self.action.clicked.connect(self._run_action)
@@ -87,7 +87,7 @@ class MessageBar(QFrame):
         self.hide()
 
     def show_message(
-        self, text: str, error: bool = True, action: Optional[Tuple[str, Callable[[], None]]] = None
+        self, text: str, error: bool = True, action: Optional[Tuple[str, Callable[[], object]]] = None
     ) -> None:
         background, colour = ("#fdecea", "#611a15") if error else ("#e8f4fd", "#0d3c61")
         self.setStyleSheet(f"#{self.objectName()} {{ background: {background}; border-radius: 4px; }}")
@@ -175,14 +175,15 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         s = self.settings
+        keys = QKeySequence.StandardKey
         self.record_action = QAction("Record", self)
         self.record_action.setCheckable(True)
         self.record_action.setShortcut(QKeySequence(s.record_shortcut))
-        self.record_action.setShortcutContext(Qt.WindowShortcut)
+        self.record_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.record_action.triggered.connect(self._record_triggered)
-        self.open_action = QAction("&Open audio files…", self, shortcut=QKeySequence.Open)
+        self.open_action = QAction("&Open audio files…", self, shortcut=QKeySequence(keys.Open))
         self.open_action.triggered.connect(self.open_files)
-        self.save_action = QAction("&Save text…", self, shortcut=QKeySequence.Save)
+        self.save_action = QAction("&Save text…", self, shortcut=QKeySequence(keys.Save))
         self.save_action.triggered.connect(self.save_text)
         self.srt_action = QAction("Export subtitles (&SRT)…", self)
         self.srt_action.triggered.connect(lambda: self.export_subtitles("srt"))
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
         self.vtt_action.triggered.connect(lambda: self.export_subtitles("vtt"))
         self.copy_all_action = QAction("Copy &all", self, shortcut=QKeySequence("Ctrl+Shift+C"))
         self.copy_all_action.triggered.connect(self.copy_all)
-        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.Quit)
+        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence(keys.Quit))
         self.quit_action.triggered.connect(self.close)
         self.models_action = QAction("&Models…", self)
         self.models_action.triggered.connect(self.open_model_manager)
@@ -221,7 +222,7 @@ class MainWindow(QMainWindow):
         self.record_button = QToolButton()
         self.record_button.setObjectName("record-button")
         self.record_button.setDefaultAction(self.record_action)
-        self.record_button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.record_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.record_button.setMinimumWidth(96)
         self.elapsed_label = QLabel("0:00")
         self.elapsed_label.setObjectName("elapsed")
@@ -234,7 +235,7 @@ class MainWindow(QMainWindow):
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("model-combo")
         self.model_combo.setToolTip("Speech model")
-        self.model_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_combo.activated.connect(self._model_chosen)
         models_button = QToolButton()
         models_button.setText("Models…")
@@ -268,7 +269,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.jobs_panel)
         self.setCentralWidget(central)
         self.status = QLabel()
-        self.status.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status, 1)
         self._update_record_ui()
 
@@ -409,7 +410,7 @@ class MainWindow(QMainWindow):
             self.set_status("No microphone found; you can still transcribe audio files.")
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
-        if (event.type() == QEvent.ActivationChange and self.isActiveWindow() and not self.recording
+        if (event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and not self.recording
                 and not getattr(self, "_closed", True)):
             self.devices.refresh_if_stale()
         super().changeEvent(event)
@@ -501,12 +502,12 @@ class MainWindow(QMainWindow):
         sequence = QKeySequence(self.settings.hold_key)
         if sequence.isEmpty():
             return False
-        combo = sequence[0]
+        combo = sequence[0]  # type: ignore[index]  # PySide6's stubs lack QKeySequence.__getitem__
         if event.key() != combo.key():
             return False
-        if event.type() == QEvent.KeyRelease:
+        if event.type() == QEvent.Type.KeyRelease:
             return True
-        mods = event.modifiers() & ~Qt.KeypadModifier
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         return mods == combo.keyboardModifiers()
 
     def _hold_key_event(self, event: QKeyEvent) -> bool:
@@ -514,16 +515,16 @@ class MainWindow(QMainWindow):
             return False
         if event.isAutoRepeat():
             return True
-        if event.type() == QEvent.KeyPress and not self.recording:
+        if event.type() == QEvent.Type.KeyPress and not self.recording:
             self._hold_active = True
             self.start_recording()
-        elif event.type() == QEvent.KeyRelease and self._hold_active:
+        elif event.type() == QEvent.Type.KeyRelease and self._hold_active:
             self._hold_active = False
             self.stop_recording()
         return True
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() in (QEvent.KeyPress, QEvent.KeyRelease) and self._hold_key_event(event):  # type: ignore[arg-type]
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self._hold_key_event(event):  # type: ignore[arg-type]
             return True
         return super().eventFilter(watched, event)
 

@@ -89,7 +89,7 @@ class ModelManagerDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.hide()
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.buttons.rejected.connect(self.reject)
 
         top = QHBoxLayout()
@@ -119,7 +119,7 @@ class ModelManagerDialog(QDialog):
             text = info.name + ("  (default)" if info.is_default else "")
             text += f"  — scorer: {info.scorer}" if info.scorer else "  — no scorer"
             item = QListWidgetItem(text)
-            item.setData(Qt.UserRole, info.name)
+            item.setData(Qt.ItemDataRole.UserRole, info.name)
             item.setToolTip(info.detail)
             self.list.addItem(item)
             if info.name == current or (current is None and info.is_default):
@@ -131,7 +131,7 @@ class ModelManagerDialog(QDialog):
 
     def selected_name(self) -> Optional[str]:
         item = self.list.currentItem()
-        return item.data(Qt.UserRole) if item is not None else None
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
     def _update_buttons(self) -> None:
         idle = self.task is None

@@ -83,7 +83,8 @@ class SettingsDialog(QDialog):
         form3.addRow("Start/stop recording:", self.record_key)
         form3.addRow("Hold to talk (empty: off):", self.hold_key)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        ok_cancel = QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        buttons = QDialogButtonBox(ok_cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -20,7 +20,7 @@ either.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import Dict, List
 
 import numpy as np
 import openvino as ov
@@ -81,7 +81,7 @@ def _place(input_model, name: str):
 
 def keep_only(model: ov.Model, outputs: List[str], name: str = "deepspeech") -> ov.Model:
     """A model with just DeepSpeech's three inputs and the given outputs (in that order)."""
-    by_name = {}
+    by_name: Dict[str, ov.Node] = {}
     for result in model.get_results():
         for n in _base_names(result.output(0)):
             by_name.setdefault(n, result)

@@ -22,7 +22,7 @@ import shutil
 import struct
 import tempfile
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import openvino as ov
@@ -240,7 +240,7 @@ def import_model(
 
     _report(progress, "installing", 0.85)
     meta = source.metadata
-    info = {
+    info: Dict[str, object] = {
         "file": path.name,
         "sha256": sha256,
         "format": fmt,

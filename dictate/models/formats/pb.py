@@ -44,7 +44,7 @@ from dictate.models.weights import (
 # tensorflow/core/framework/types.proto
 DT_FLOAT, DT_DOUBLE, DT_INT32, DT_UINT8, DT_INT16, DT_INT8, DT_STRING = 1, 2, 3, 4, 5, 6, 7
 DT_INT64, DT_BOOL, DT_HALF = 9, 10, 19
-NUMPY_DTYPES = {
+NUMPY_DTYPES: Dict[int, np.dtype] = {
     DT_FLOAT: np.dtype("<f4"),
     DT_DOUBLE: np.dtype("<f8"),
     DT_INT32: np.dtype("<i4"),
@@ -116,7 +116,7 @@ def parse_node(raw: memoryview) -> Node:
             key, attr = "", memoryview(b"")
             for n2, w2, v2 in iter_fields(value):
                 if w2 == LENGTH and n2 == 1:
-                    key = bytes(v2).decode("utf-8")  # type: ignore[arg-type]
+                    key = bytes(v2).decode("utf-8")
                 elif w2 == LENGTH and n2 == 2:
                     attr = v2  # type: ignore[assignment]
             attrs[key] = attr
@@ -188,13 +188,13 @@ def decode_tensor(raw: memoryview) -> Tensor:
     values: Dict[int, list] = {}
     for number, wire, value in iter_fields(raw):
         if number == 1:
-            dtype = int(value)  # type: ignore[arg-type]
+            dtype = int(value)
         elif number == 2:
             shape = parse_shape(value) or []  # type: ignore[arg-type]
         elif number == 4:
             content = value  # type: ignore[assignment]
         elif number == 8:
-            values.setdefault(8, []).append(bytes(value))  # type: ignore[arg-type]
+            values.setdefault(8, []).append(bytes(value))
         elif number in (5, 6, 7, 10, 11, 13):
             values.setdefault(number, []).append((wire, value))
     if dtype == DT_STRING:

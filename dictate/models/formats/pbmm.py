@@ -48,11 +48,11 @@ def read_directory(data: memoryview, path: Path) -> Dict[str, Tuple[int, int]]:
             offset, name, length = None, None, None
             for n2, _, v2 in iter_fields(value):  # type: ignore[arg-type]
                 if n2 == 1:
-                    offset = int(v2)  # type: ignore[arg-type]
+                    offset = int(v2)
                 elif n2 == 2:
-                    name = bytes(v2).decode("utf-8")  # type: ignore[arg-type]
+                    name = bytes(v2).decode("utf-8")
                 elif n2 == 3:
-                    length = int(v2)  # type: ignore[arg-type]
+                    length = int(v2)
             if offset is None or name is None:
                 raise WireError("directory element without offset or name")
             elements.append((offset, name, length))

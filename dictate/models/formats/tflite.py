@@ -49,7 +49,7 @@ DENSE_ORDER = ("layer_1", "layer_2", "layer_3", "layer_5", "layer_6")
 # TensorType
 TYPE_FLOAT32, TYPE_FLOAT16, TYPE_INT32, TYPE_UINT8, TYPE_INT64, TYPE_STRING = 0, 1, 2, 3, 4, 5
 TYPE_INT8 = 9
-NUMPY_TYPES = {
+NUMPY_TYPES: Dict[int, np.dtype] = {
     TYPE_FLOAT32: np.dtype("<f4"),
     TYPE_FLOAT16: np.dtype("<f2"),
     TYPE_INT32: np.dtype("<i4"),
