@@ -257,6 +257,7 @@ class AudioCapture:
             blocksize = max(1, int(rate * self._block_ms / 1000))
             max_blocks = max(16, int(self._queue_seconds * 1000 / self._block_ms))
             self._queue = queue.Queue(maxsize=max_blocks)
+            stream = None
             try:
                 stream = factory(
                     device=device.index,
@@ -269,6 +270,9 @@ class AudioCapture:
                 )
                 stream.start()
             except Exception as exc:  # sounddevice.PortAudioError, or anything a backend raises
+                if stream is not None:  # opened but not started: give the device back
+                    with contextlib.suppress(Exception):
+                        stream.close()
                 raise AudioDeviceError(
                     f"The microphone '{device.label}' could not be started: {_reason(exc)}. "
                     f"Choose another one in the Microphone list."

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, List, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, List, Optional
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -94,18 +95,50 @@ class Callback(QObject):
         self.fn(value)
 
 
-_running: List[Tuple[QThread, Task, List[QObject]]] = []
+@dataclass
+class _Running:
+    thread: QThread
+    task: Task
+    keep: List[QObject] = field(default_factory=list)
+    delivered: bool = False
+
+
+class _DeliveryMark(QObject):
+    """Marks its entry when the task's ``finished`` reaches this (the UI) thread.
+
+    The task's result signals were queued to this thread before ``finished``, so by then their
+    callbacks have run, and the entry (which keeps those callback objects alive) may go.
+    """
+
+    def __init__(self, entry: _Running) -> None:
+        super().__init__()
+        self.entry = entry
+
+    @Slot()
+    def mark(self) -> None:
+        self.entry.delivered = True
+
+
+_running: List[_Running] = []
+
+
+def _forget_delivered() -> None:
+    _running[:] = [e for e in _running if not (e.delivered and e.thread.isFinished())]
 
 
 def start_task(task: Task, keep: Optional[List[QObject]] = None) -> Task:
-    """Run ``task`` on a new QThread; references are kept until it has finished."""
-    _running[:] = [e for e in _running if not e[0].isFinished()]
+    """Run ``task`` on a new QThread; references are kept until its results were delivered."""
+    _forget_delivered()
     thread = QThread()
     thread.setObjectName(f"task: {task.description}")
     task.moveToThread(thread)
     thread.started.connect(task.run)
     task.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)  # the UI may be waiting on it
-    _running.append((thread, task, list(keep or [])))
+    entry = _Running(thread, task, list(keep or []))
+    mark = _DeliveryMark(entry)
+    task.finished.connect(mark.mark)
+    entry.keep.append(mark)
+    _running.append(entry)
     thread.start()
     return task
 
@@ -131,8 +164,8 @@ def run_in_background(
 def wait_for_tasks(timeout_ms: int = 10000) -> bool:
     """Cancel running tasks and wait for their threads (at exit, and in tests)."""
     ok = True
-    for thread, task, _keep in list(_running):
-        task.cancel()
-        ok = thread.wait(timeout_ms) and ok
-    _running[:] = [e for e in _running if not e[0].isFinished()]
+    for entry in list(_running):
+        entry.task.cancel()
+        ok = entry.thread.wait(timeout_ms) and ok
+    _forget_delivered()
     return ok

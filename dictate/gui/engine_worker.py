@@ -15,6 +15,7 @@ quits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -153,17 +154,21 @@ class EngineWorker(QObject):
             self.error.emit("No speech model is loaded yet; recording needs one.")
             self.recording_stopped.emit()
             return
+        capture: Optional[AudioCapture] = None
         try:
             capture = self.capture_factory(request.device)
             capture.start()
             self._stream = self._recogniser.create_stream()
-        except DictateError as exc:
-            self.error.emit(str(exc))
-            self.recording_stopped.emit()
-            return
         except Exception as exc:
-            log.exception("starting the recording failed")
-            self.error.emit(f"Cannot start recording: {exc}")
+            if isinstance(exc, DictateError):
+                message = str(exc)
+            else:
+                log.exception("starting the recording failed")
+                message = f"Cannot start recording: {exc}"
+            if capture is not None:  # never leave the microphone open
+                with contextlib.suppress(Exception):
+                    capture.stop()
+            self.error.emit(message)
             self.recording_stopped.emit()
             return
         self._capture = capture
@@ -255,6 +260,25 @@ class EngineWorker(QObject):
         self._jobs.append(job)
         self._schedule()
 
+    @Slot(int)
+    def cancel_job(self, job_id: int) -> None:
+        """Drop a cancelled job now unless it is being worked on (then its next slice ends it).
+
+        Without this a job queued behind a long one, or any job while no model is loaded,
+        would stay "cancelling…" until the worker reached it.
+        """
+        for job in self._jobs:
+            if job.job_id != job_id:
+                continue
+            running = job is self._jobs[0] and self._recogniser is not None
+            if not running:
+                if job is self._jobs[0]:
+                    self._current_job_started = False
+                self._jobs.remove(job)
+                job.release()
+                self.job_cancelled.emit(job_id)
+            return
+
     def _step_jobs(self, budget_s: Optional[float]) -> None:
         """Work on the first job: one slice, or slices until ``budget_s`` is used."""
         if self._recogniser is None:
@@ -344,6 +368,7 @@ class EngineClient(QObject):
     request_start = Signal(object)
     request_stop = Signal()
     request_job = Signal(object)
+    request_cancel = Signal(int)
     request_auto_finalise = Signal(bool, int)
     request_shutdown = Signal()
 
@@ -363,6 +388,7 @@ class EngineClient(QObject):
         self.request_start.connect(self.worker.start_recording)
         self.request_stop.connect(self.worker.stop_recording)
         self.request_job.connect(self.worker.add_job)
+        self.request_cancel.connect(self.worker.cancel_job)
         self.request_auto_finalise.connect(self.worker.set_auto_finalise)
         self.request_shutdown.connect(self.worker.shutdown)
         # direct: stop() waits on the UI thread, so a queued quit would never run

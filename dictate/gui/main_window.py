@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 TEXT_FILTER = "Text files (*.txt);;All files (*)"
 SRT_FILTER = "SubRip subtitles (*.srt)"
 VTT_FILTER = "WebVTT subtitles (*.vtt)"
+FINISH_TIMEOUT_MS = 10000  # closing waits this long for the last words of a recording
 
 
 class MessageBar(QFrame):
@@ -559,6 +560,7 @@ class MainWindow(QMainWindow):
         job = self.jobs.get(job_id)
         if job is not None:
             job.cancel()
+            self.client.request_cancel.emit(job_id)
 
     def _job_started(self, job_id: int) -> None:
         job = self.jobs.get(job_id)
@@ -621,10 +623,11 @@ class MainWindow(QMainWindow):
         if len(names) == 1:
             index = 0
         else:
-            label = self.dialogs.choose(self, "Export subtitles", "Transcript of:", names)
+            labels = [n if names.count(n) == 1 else f"{n} ({i + 1})" for i, n in enumerate(names)]
+            label = self.dialogs.choose(self, "Export subtitles", "Transcript of:", labels)
             if label is None:
                 return
-            index = names.index(label)
+            index = labels.index(label)
         name, transcript = self.file_transcripts[index]
         suggested = f"{Path(name).stem}.{kind}"
         path = self.dialogs.save_file(self, f"Export {kind.upper()}", suggested,
@@ -635,6 +638,8 @@ class MainWindow(QMainWindow):
         self._write_file(path, text, mark_saved=False)
 
     def _write_file(self, path: str, text: str, mark_saved: bool) -> None:
+        revision = self.editor.document().revision()
+
         def write() -> str:
             Path(path).write_text(text, encoding="utf-8")
             return path
@@ -642,7 +647,8 @@ class MainWindow(QMainWindow):
         def done(written: str) -> None:
             if mark_saved:
                 self.saved_path = written
-                self.editor.document().setModified(False)
+                if self.editor.document().revision() == revision:  # nothing came in meanwhile
+                    self.editor.document().setModified(False)
             self.set_status(f"Saved {written}.")
             self.text_saved.emit(written)
 
@@ -664,17 +670,15 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.show_error(f"Autosave is unavailable ({self.drafts.folder}): {exc.strerror or exc}")
             return
-        texts = [o for o in orphans if o.text.strip()]
-        if texts:
-            newest = texts[0]
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newest.mtime))
-            preview = newest.text.strip()
+        for orphan in (o for o in orphans if o.text.strip()):  # newest first; each is offered
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(orphan.mtime))
+            preview = orphan.text.strip()
             preview = preview[:300] + ("…" if len(preview) > 300 else "")
             if self.dialogs.ask_restore(self, preview, when):
                 if self.editor.toPlainText().strip():
-                    self.editor.append_section("Restored text", newest.text)
+                    self.editor.append_section("Restored text", orphan.text)
                 else:
-                    self.editor.set_text(newest.text)
+                    self.editor.set_text(orphan.text)
                 self.editor.document().setModified(True)  # not saved to a file yet
                 self.autosaver.flush()
                 self.set_status("Restored the text from the last session.")
@@ -684,6 +688,13 @@ class MainWindow(QMainWindow):
         if self._closed:
             event.accept()
             return
+        if self.jobs and not self.dialogs.confirm(
+            self, "Quit dictate?",
+            f"{len(self.jobs)} file(s) are still being transcribed. Quitting cancels them. Quit anyway?",
+        ):
+            event.ignore()
+            return
+        self._finish_recording()  # its last words belong in the text that may be saved below
         if self.editor.document().isModified() and self.editor.toPlainText().strip():
             answer = self.dialogs.ask_save_changes(self)
             if answer == "cancel":
@@ -704,6 +715,18 @@ class MainWindow(QMainWindow):
                     return
         self.shutdown()
         event.accept()
+
+    def _finish_recording(self, timeout_ms: int = FINISH_TIMEOUT_MS) -> None:
+        """Stop a running recording and wait (events flowing) until its final text is in."""
+        if not self.recording:
+            return
+        loop = QEventLoop()
+        self.recording_changed.connect(loop.quit)
+        QTimer.singleShot(timeout_ms, loop.quit)
+        self.stop_recording()
+        if self.recording:
+            loop.exec()
+        self.recording_changed.disconnect(loop.quit)
 
     def shutdown(self) -> None:
         """Stop recording (keeping its text), stop the engine, clear the autosave marker."""

@@ -103,3 +103,18 @@ def test_cancel_on_close_keeps_the_window(qtbot, make_window, dialogs):
     dialogs.save_changes_answer = "cancel"
     window.close()
     assert window.isVisible() and window.drafts.marker.exists()
+
+
+def test_every_crashed_session_is_offered(qtbot, make_window, dialogs, isolated_data_dir):
+    folder = isolated_data_dir / "autosave"
+    folder.mkdir(parents=True, exist_ok=True)
+    for pid, text in ((999991, "older crash text"), (999992, "newer crash text")):  # pids that are gone
+        (folder / f"{pid}.txt").write_text(text, encoding="utf-8")
+        (folder / f"{pid}.running").write_text(str(pid), encoding="utf-8")
+    os.utime(folder / "999991.txt", (1, 1))
+    dialogs.restore_answer = True
+    window = make_window()
+    offered = [a for a in dialogs.asked if a.startswith("ask_restore")]
+    assert offered == ["ask_restore: newer crash text", "ask_restore: older crash text"]
+    assert "newer crash text" in window.editor.toPlainText()
+    assert "older crash text" in window.editor.toPlainText()

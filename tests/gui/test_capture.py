@@ -110,6 +110,25 @@ def test_capture_refusing_and_failing_devices():
         cap.start()
 
 
+def test_a_stream_that_opens_but_cannot_start_is_closed():
+    closed = []
+
+    class Busy:
+        def __init__(self, **_):
+            pass
+
+        def start(self):
+            raise OSError("Device busy")
+
+        def close(self):
+            closed.append(True)
+
+    cap = AudioCapture(None, stream_factory=Busy, check_settings=lambda **_: None, lister=lambda: [device()])
+    with pytest.raises(AudioDeviceError, match="could not be started: Device busy"):
+        cap.start()
+    assert closed == [True]
+
+
 def test_format_negotiation_falls_back_to_the_device_rate():
     mic = ReplayMic()
     mic.rate, mic.channels = 48000, 2

@@ -216,3 +216,40 @@ def test_no_model_installed_shows_banner_and_offers_manager(qtbot, make_window):
     assert not window.record_action.isEnabled()
     window.banner.action.click()
     assert window.model_manager is not None and window.model_manager.isVisible()
+
+
+def test_closing_while_recording_saves_the_last_words(qtbot, make_window, mic, dialogs, tmp_path):
+    t = np.arange(16000 * 6) / 16000
+    mic.audio = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)  # a word every 0.32 s
+    mic.speed = 1.0
+    window = make_window()
+    wait_model(qtbot, window)
+    window.record_action.trigger()
+    qtbot.waitUntil(lambda: len(window.editor.partial_text().split()) >= 2, timeout=8000)
+    qtbot.wait(150)  # in the middle of the next word
+    dialogs.save_changes_answer = "save"
+    dialogs.save_path = str(tmp_path / "close.txt")
+    window.close()
+    saved = (tmp_path / "close.txt").read_text(encoding="utf-8")
+    assert saved == window.editor.toPlainText()
+    assert len(saved.split()) >= 3  # the word being spoken at the close is in the file
+
+
+def test_a_failing_recogniser_does_not_leave_the_microphone_open(qtbot, make_window, mic):
+    from dictate.gui.engine import FakeRecogniser
+
+    class Broken(FakeRecogniser):
+        def create_stream(self):
+            raise RuntimeError("inference request failed")
+
+    class BrokenEngine(FakeEngine):
+        def load(self, options):
+            return Broken("broken")
+
+    mic.audio = speech()
+    window = make_window(engine=BrokenEngine())
+    wait_model(qtbot, window)
+    window.record_action.trigger()
+    qtbot.waitUntil(lambda: "inference request failed" in window.messages.text, timeout=5000)
+    qtbot.waitUntil(lambda: not window.recording, timeout=5000)
+    assert mic.streams and not mic.last.active

@@ -140,3 +140,58 @@ def test_saving_to_an_unwritable_place_reports_it(qtbot, make_window, dialogs, t
     window.save_action.trigger()
     qtbot.waitUntil(lambda: "Cannot save" in window.messages.text, timeout=5000)
     assert window.editor.toPlainText() == "some text"
+
+
+def test_saving_does_not_mark_text_that_came_in_meanwhile(qtbot, make_window, dialogs, tmp_path):
+    window = make_window()
+    window.editor.set_text("first part")
+    dialogs.save_path = str(tmp_path / "out.txt")
+    with qtbot.waitSignal(window.text_saved, timeout=5000):
+        window.save_text()
+        window.editor.commit_final("second part")  # dictation lands while the file is written
+    assert Path(dialogs.save_path).read_text(encoding="utf-8") == "first part"
+    assert window.editor.document().isModified()  # so closing still asks
+
+
+def test_subtitles_of_two_files_with_the_same_name(qtbot, make_window, dialogs, tmp_path):
+    from dictate.engine.transcript import Transcript, Word
+
+    window = make_window()
+    window.file_transcripts = [
+        ("x.wav", Transcript("first", 0.0, [Word("first", 0.0, 0.3)])),
+        ("x.wav", Transcript("second", 0.0, [Word("second", 0.0, 0.3)])),
+    ]
+    dialogs.choice = "x.wav (2)"
+    dialogs.save_path = str(tmp_path / "x.srt")
+    with qtbot.waitSignal(window.text_saved, timeout=5000):
+        window.export_subtitles("srt")
+    assert "choose: Export subtitles: ['x.wav (1)', 'x.wav (2)']" in dialogs.asked
+    assert "second" in Path(dialogs.save_path).read_text(encoding="utf-8")
+
+
+def test_cancelling_a_job_while_no_model_is_loaded(qtbot, make_window, tmp_path):
+    path = tmp_path / "a.wav"
+    soundfile.write(str(path), np.zeros(16000, dtype=np.float32), 16000)
+    window = make_window(engine=FakeEngine(installed=False))
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
+    (job_id,) = window.add_files([str(path)])
+    with qtbot.waitSignal(window.job_finished, timeout=5000) as finished:
+        window.jobs_panel.rows[job_id].button.click()
+    assert finished.args == [job_id, "cancelled"]
+    assert job_id not in window.jobs and job_id not in window.jobs_panel.rows
+
+
+def test_closing_during_a_transcription_asks_first(qtbot, make_window, dialogs, tmp_path):
+    path = tmp_path / "long.wav"
+    soundfile.write(str(path), 0.3 * np.ones(16000 * 30, dtype=np.float32), 16000)
+    window = make_window(engine=FakeEngine(seconds_per_second=0.05))
+    wait_model(qtbot, window)
+    (job_id,) = window.add_files([str(path)])
+    qtbot.waitUntil(lambda: window.jobs_panel.rows[job_id].progress.value() > 100, timeout=10000)
+    dialogs.confirm_answer = False
+    window.close()
+    assert "confirm: Quit dictate?" in dialogs.asked
+    assert window.isVisible() and job_id in window.jobs
+    dialogs.confirm_answer = True
+    window.close()
+    assert not window.isVisible()
