@@ -139,12 +139,14 @@ def runner_settings(args: argparse.Namespace):
 
 
 def decoder_settings(args: argparse.Namespace, spec: ModelSpec) -> DecoderSettings:
-    from dictate.engine.decoder import DecoderSettings
+    from dictate.engine.decoder import DecoderSettings, probe_scorer
 
     scorer = None
     alpha, beta = args.lm_alpha, args.lm_beta
     if args.scorer:
         scorer = args.scorer
+        if Path(scorer).is_file():
+            probe_scorer(scorer, spec.alphabet)  # a damaged one would abort this process
     elif not args.no_scorer and spec.scorer_path is not None:
         scorer = str(spec.scorer_path)
         alpha = spec.lm_alpha if alpha is None else alpha
@@ -157,6 +159,14 @@ def decoder_settings(args: argparse.Namespace, spec: ModelSpec) -> DecoderSettin
         hot_words=dict(args.hot_word),
         greedy=args.greedy,
     )
+
+
+def save_array(path: Path, array: np.ndarray) -> None:
+    """``np.save`` (which adds ``.npy`` if missing); DictateError naming the file on failure."""
+    try:
+        np.save(str(path), array)
+    except OSError as exc:
+        raise DictateError(f"Cannot write '{path}': {exc.strerror or exc}") from exc
 
 
 def probs_path(base: str, audio: Path, many: bool) -> Path:
@@ -191,7 +201,11 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             stream.feed(samples[i : i + step])
         transcript = stream.finish()
         if args.probs_out:
-            np.save(probs_path(args.probs_out, path, many), stream.probabilities())
+            try:
+                save_array(probs_path(args.probs_out, path, many), stream.probabilities())
+            except DictateError as exc:  # the transcript below is still printed
+                print(f"dictate: {exc}", file=sys.stderr)
+                failed += 1
         if args.json:
             results.append({"file": str(path), **transcript.to_dict()})
         elif many:
@@ -215,7 +229,7 @@ def cmd_features(args: argparse.Namespace) -> int:
         rest = samples[frame_count(len(samples)) * STEP_SAMPLES :]
         leftover[: len(rest)] = rest
         frames = np.concatenate([frames, profile.compute(leftover)])
-    np.save(args.output, frames)
+    save_array(Path(args.output), frames)
     print(f"{args.output}: {frames.shape[0]} frames x {frames.shape[1]} coefficients ({args.profile})")
     return EXIT_OK
 

@@ -111,6 +111,28 @@ def test_truncated_file_is_reported(tmp_path):
         load_audio(path)
 
 
+@pytest.mark.parametrize("placeholder", [0xFFFFFFFF, 0x7FFFF000])
+def test_wav_streamed_through_a_pipe_is_complete(tmp_path, placeholder):
+    """Writers on a pipe cannot fill in the sizes afterwards; such files are whole."""
+    path = tmp_path / "piped.wav"
+    sf.write(path, tone(16000), 16000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[4:8] = min(placeholder + 36, 0xFFFFFFFF).to_bytes(4, "little")  # RIFF size
+    at = data.index(b"data")
+    data[at + 4 : at + 8] = placeholder.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    out = load_audio(path)
+    assert abs(len(out) - 16000) <= 1
+
+
+def test_encodings_read_forwards_only(tmp_path):
+    """GSM 6.10 in WAV cannot be seeked in; libsndfile reads it given a frame count."""
+    path = tmp_path / "gsm.wav"
+    sf.write(path, tone(8000), 8000, format="WAV", subtype="GSM610")
+    out = load_audio(path)
+    assert 16000 <= len(out) <= 16000 + 640  # whole WAV GSM blocks of 320 samples at 8 kHz
+
+
 def test_header_only_file_has_no_samples(tmp_path):
     path = tmp_path / "header.wav"
     sf.write(path, np.zeros(0, np.float32), 16000)

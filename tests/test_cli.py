@@ -115,6 +115,18 @@ def test_several_files_one_bad_others_still_transcribed(tiny_model_dir, clip, tm
     assert str(bad) in err and "not an audio format" in err
 
 
+def test_unwritable_outputs_are_reported_in_one_line(tiny_model_dir, clip, tmp_path, capsys):
+    nowhere = tmp_path / "no" / "such" / "folder" / "p.npy"
+    code = main(["transcribe", str(clip), "--model", str(tiny_model_dir), "--probs-out", str(nowhere)])
+    out, err = capsys.readouterr()
+    assert code == 1 and out.strip()  # the transcript is still printed
+    assert err.splitlines() == [f"dictate: Cannot write '{nowhere}': No such file or directory"]
+    assert main(["features", str(clip), "-o", str(nowhere)]) == 1
+    assert capsys.readouterr().err.startswith(f"dictate: Cannot write '{nowhere}'")
+    code = main(["transcribe", str(clip), "--model", str(tiny_model_dir), "--greedy", "--hot-word", "a:2"])
+    assert code == 1 and "greedy decoding" in capsys.readouterr().err
+
+
 def test_features_writes_tf_profile_frames(clip, tmp_path, capsys):
     out = tmp_path / "f.npy"
     assert main(["features", str(clip), "-o", str(out)]) == 0

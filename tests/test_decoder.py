@@ -135,7 +135,7 @@ def test_bad_scorer_files_give_clear_errors(tmp_path):
         load_scorer(tmp_path / "missing.scorer", alphabet, None, None)
     junk = tmp_path / "junk.scorer"
     junk.write_bytes(b"not a scorer at all" * 10)
-    with pytest.raises(ScorerError, match="junk.scorer"):
+    with pytest.raises(ScorerError, match="junk.scorer': the scorer's language model is invalid"):
         load_scorer(junk, alphabet, None, None)
 
 

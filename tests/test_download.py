@@ -153,6 +153,16 @@ def test_complete_file_is_reused(server: Server, dest: Path) -> None:
     assert len(server.requests) == 1
 
 
+def test_complete_file_without_published_checksum_is_reused(server: Server, dest: Path) -> None:
+    first = fetch(server, dest)
+    assert dl.checksum_path(dest).read_text() == f"{SHA}  {dest.name}\n"
+    again = fetch(server, dest)
+    assert again.reused and not again.verified and again.sha256 == first.sha256
+    assert len(server.requests) == 1
+    dest.write_bytes(b"something else")  # not what was downloaded: fetched again
+    assert not fetch(server, dest).reused and dest.read_bytes() == BODY
+
+
 def test_dropped_connection_resumes_with_range(server: Server, dest: Path) -> None:
     server.drops = 1
     result = fetch(server, dest, sha256=SHA, size=len(BODY))

@@ -202,3 +202,19 @@ def test_protobuf_varints_round_trip():
 )
 def test_format_detected_from_content(tmp_path, name, target, fmt):
     assert importer.detect_format(copy_standin(tmp_path, name, target)) == fmt
+
+
+def test_byte_output_mode_model_is_named_as_such(tmp_path, store):
+    """DeepSpeech's --bytes_output_mode exports (zh-CN 0.9.3) carry 255 one-byte labels."""
+    blob = bytearray((255).to_bytes(2, "little"))
+    for key in range(255):
+        blob += key.to_bytes(2, "little") + (1).to_bytes(2, "little") + bytes([key + 1])
+    graph = parse_graphdef((STANDINS / "standin.pb").read_bytes())
+    node = graph.get("metadata_alphabet")
+    tensor = field_varint(1, 7) + field_bytes(2, b"") + field_bytes(8, bytes(blob))
+    attr = field_bytes(5, field_bytes(1, b"value") + field_bytes(2, field_bytes(8, tensor)))
+    attr += field_bytes(5, field_bytes(1, b"dtype") + field_bytes(2, field_varint(6, 7)))
+    node.raw = field_bytes(1, node.name.encode()) + field_bytes(2, b"Const") + attr
+    path = tmp_path / "bytes.pb"
+    path.write_bytes(graph.serialize())
+    import_fails(path, store, "byte-output-mode model")

@@ -114,8 +114,8 @@ def test_list_default_remove(capsys: pytest.CaptureFixture, ir_dir: Path) -> Non
     assert code == 0
     assert lines[0].split() == ["NAME", "VERSION", "N_HIDDEN", "PRECISION", "SCORER", "FOLDER"]
     row = next(line for line in lines if "alpha" in line).split()
-    assert row == ["alpha", "0.9.3", "16", "int8", "no", str(ModelStore().folder("alpha"))]
-    assert "*" not in out.replace("(* = default)", "")
+    assert row == ["*", "alpha", "0.9.3", "16", "int8", "no", str(ModelStore().folder("alpha"))]
+    assert next(line for line in lines if "beta" in line).split()[0] == "beta"  # the first stays default
 
     code, out, _ = run(capsys, "models", "default", "beta")
     assert code == 0 and "beta" in out
@@ -134,7 +134,7 @@ def test_list_shows_broken_models(capsys: pytest.CaptureFixture, ir_dir: Path) -
     (ModelStore().folder("beta") / MODEL_JSON).write_text("{not json")
     code, out, _ = run(capsys, "models", "list")
     assert code == 0
-    assert next(line for line in out.splitlines() if "alpha" in line).split()[:3] == ["alpha", "-", "16"]
+    assert next(line for line in out.splitlines() if "alpha" in line).split()[:4] == ["*", "alpha", "-", "16"]
     assert any(line.startswith("! beta: Cannot read") for line in out.splitlines())
 
 

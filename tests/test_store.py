@@ -190,8 +190,9 @@ def test_remove_deletes_a_broken_folder(store: ModelStore) -> None:
 
 def test_default(store: ModelStore, ir_dir: Path) -> None:
     install(store, ir_dir, "a")
+    assert json.loads((store.root / "store.json").read_text()) == {"default": "a"}
     install(store, ir_dir, "b")
-    assert store.default_name() is None  # two models, none chosen
+    assert store.default_name() == "a"  # the first model stays the default
     store.set_default("b")
     assert store.default_name() == "b"
     assert store.default().name == "b"
@@ -199,6 +200,19 @@ def test_default(store: ModelStore, ir_dir: Path) -> None:
     with pytest.raises(ModelError, match="No installed model 'c'"):
         store.set_default("c")
     assert store.default_name() == "b"
+
+
+def test_no_guessing_between_several_models(store: ModelStore, ir_dir: Path) -> None:
+    from dictate.models.resolve import resolve_model
+
+    for name in ("a", "b", "c"):
+        install(store, ir_dir, name)
+    store.remove("a")  # the default goes; two are left and neither was chosen
+    assert store.default_name() is None
+    with pytest.raises(ModelError, match=r"Several models are installed \(b, c\).*models default NAME"):
+        resolve_model(None)
+    store.set_default("c")
+    assert resolve_model(None).name == "c"
 
 
 @pytest.fixture
@@ -239,6 +253,12 @@ def test_bad_scorer_is_refused(store: ModelStore, ir_dir: Path, tmp_path: Path) 
         store.set_scorer("tiny", fake)
     with pytest.raises(ScorerError, match="no such file"):
         store.set_scorer("tiny", tmp_path / "missing.scorer")
+    # KenLM aborts the process on a scorer cut short; the probe process takes that instead
+    cut = tmp_path / "cut.scorer"
+    demo_scorer = Path(__file__).resolve().parents[1] / "resources" / "models" / "demo-en" / "model.scorer"
+    cut.write_bytes(demo_scorer.read_bytes()[:200_000])
+    with pytest.raises(ScorerError, match="damaged or cut short"):
+        store.set_scorer("tiny", cut)
     assert (store.models_dir / "tiny" / MODEL_JSON).read_text() == before
     assert sorted(p.name for p in (store.models_dir / "tiny").iterdir()) == [
         "model.bin", "model.json", "model.xml"

@@ -16,7 +16,18 @@ from dictate.errors import AudioFileError
 PathLike = Union[str, "os.PathLike[str]"]
 
 # libsndfile's header log notes "data : 32000 (should be 15978)" when a chunk is cut short.
-TRUNCATION_IN_LOG = re.compile(r"^(data|SSND)\s*:\s*\d+\s*\(should be \d+\)", re.MULTILINE)
+CHUNK_SIZE_IN_LOG = re.compile(r"^(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+# Writers streaming to a pipe cannot go back to fill in the size: they leave 0, 0x7FFFF000
+# (sox) or 0xFFFFFFFF in its place, and such files are complete.
+PLACEHOLDER_CHUNK_SIZE = 0x7FFF0000
+
+
+def truncated_per_header_log(header_log: str) -> bool:
+    """Whether libsndfile's header log says a data chunk is shorter than its declared size."""
+    for declared, actual in CHUNK_SIZE_IN_LOG.findall(header_log):
+        if int(actual) < int(declared) < PLACEHOLDER_CHUNK_SIZE:
+            return True
+    return False
 
 
 def describe_soundfile_error(exc: Exception) -> str:
@@ -50,7 +61,9 @@ def load_audio(path: PathLike, target_rate: int = MODEL_SAMPLE_RATE) -> np.ndarr
             rate = f.samplerate
             expected = f.frames
             header_log = f.extra_info
-            data = f.read(dtype="float32", always_2d=True)
+            # some encodings (GSM 6.10, G.72x) can only be read forwards, in a known count
+            count = -1 if f.seekable() else f.frames
+            data = f.read(count, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
         raise AudioFileError(p, describe_soundfile_error(exc)) from exc
     except OSError as exc:
@@ -62,7 +75,7 @@ def load_audio(path: PathLike, target_rate: int = MODEL_SAMPLE_RATE) -> np.ndarr
             p,
             f"the file is truncated: the header promises {expected} frames, only {data.shape[0]} read",
         )
-    if TRUNCATION_IN_LOG.search(header_log):
+    if truncated_per_header_log(header_log):
         raise AudioFileError(p, "the file is truncated: it is shorter than its header says")
     if not np.all(np.isfinite(data)):
         raise AudioFileError(p, "the file holds invalid (NaN or infinite) samples")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +20,15 @@ ENGLISH_LABELS: Tuple[str, ...] = (" ",) + tuple("abcdefghijklmnopqrstuvwxyz") +
 DEFAULT_BEAM_WIDTH = 500
 DEFAULT_CUTOFF_TOP_N = 40
 
+# Scorer::init's return codes, as ds-ctcdecoder's own constants name them.
 SCORER_ERRORS = {
-    0x2000: "the scorer is not in a format this decoder understands (invalid scorer)",
-    0x2001: "the scorer cannot be read",
-    0x2002: "the scorer's language model is invalid",
-    0x2003: "the scorer has no vocabulary trie",
-    0x2004: "the scorer's vocabulary trie is invalid",
-    0x2005: "the scorer was made for another version of DeepSpeech's decoder",
+    swigwrapper.DS_ERR_SCORER_UNREADABLE: "the scorer cannot be read",
+    swigwrapper.DS_ERR_SCORER_INVALID_LM: "the scorer's language model is invalid",
+    swigwrapper.DS_ERR_SCORER_NO_TRIE: "the scorer has no vocabulary trie",
+    swigwrapper.DS_ERR_SCORER_INVALID_TRIE: "the scorer's vocabulary trie is invalid",
+    swigwrapper.DS_ERR_SCORER_VERSION_MISMATCH: (
+        "the scorer was made for another version of DeepSpeech's decoder"
+    ),
 }
 
 
@@ -74,6 +77,43 @@ def load_scorer(
     return scorer
 
 
+SCORER_PROBE_TIMEOUT_S = 120.0
+
+
+def _probe_scorer_child(path: str, labels: List[str]) -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)  # KenLM's dying words; the parent says what happened in one line
+    with contextlib.suppress(ScorerError):  # a clean refusal: the caller's own load reports it
+        load_scorer(path, make_alphabet(labels), None, None)
+
+
+def probe_scorer(path: Union[str, os.PathLike], labels: Sequence[str]) -> None:
+    """Load a scorer once in a throw-away process before this one trusts it.
+
+    KenLM throws C++ exceptions that nothing catches on some damaged files (one cut short,
+    say), which aborts the whole process, GUI and unsaved text included. A child process
+    takes that blow instead. Raises ScorerError when the child died or hung.
+    """
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(
+        target=_probe_scorer_child, args=(str(path), list(labels)), daemon=True
+    )
+    child.start()
+    child.join(SCORER_PROBE_TIMEOUT_S)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
+        raise ScorerError(f"Cannot load scorer '{path}': loading it did not finish in "
+                          f"{SCORER_PROBE_TIMEOUT_S:.0f} s")
+    if child.exitcode != 0:
+        raise ScorerError(
+            f"Cannot load scorer '{path}': its language model is damaged or cut short "
+            f"(loading it crashed a test process, exit code {child.exitcode}). "
+            "Download or build the scorer again."
+        )
+
+
 @dataclass(frozen=True)
 class DecoderSettings:
     """How character probabilities become text."""
@@ -105,6 +145,8 @@ class CtcDecoder:
                 self.settings.lm_alpha,
                 self.settings.lm_beta,
             )
+        if self.settings.hot_words and self.settings.greedy:
+            raise ScorerError("hot words need beam search with a scorer; greedy decoding has neither")
         if self.settings.hot_words and self.scorer is None:
             raise ScorerError("hot words need a scorer: give one with --scorer (DeepSpeech's rule)")
 

@@ -92,6 +92,20 @@ def part_path(dest: os.PathLike) -> Path:
     return d.with_name(d.name + PART_SUFFIX)
 
 
+def checksum_path(dest: os.PathLike) -> Path:
+    """``<dest>.sha256``: the sha256 a completed download had (``sha256sum`` format)."""
+    dest = Path(dest)
+    return dest.with_name(dest.name + ".sha256")
+
+
+def _recorded_sha(dest: Path) -> Optional[str]:
+    try:
+        digest = checksum_path(dest).read_text(encoding="ascii").split()[0].lower()
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    return digest if len(digest) == 64 else None
+
+
 def discard_partial(dest: os.PathLike) -> None:
     """Delete a kept ``.part`` of ``dest`` (after a cancel, if the user does not want resume)."""
     with contextlib.suppress(FileNotFoundError):
@@ -242,15 +256,21 @@ def download(
 def _reuse_existing(
     dest: Path, size: Optional[int], sha: Optional[str], cancel: Optional[CancelToken]
 ) -> Optional[DownloadResult]:
-    """A result for an already complete ``dest`` matching the published size/sha256."""
-    if not dest.is_file() or (sha is None and size is None):
+    """A result for an already complete ``dest`` matching the published size/sha256.
+
+    With nothing published, the sha256 recorded when this download completed stands in.
+    """
+    if not dest.is_file():
+        return None
+    expected = sha if sha is not None else _recorded_sha(dest)
+    if expected is None and size is None:
         return None
     if size is not None and dest.stat().st_size != size:
         return None
     hasher = hashlib.sha256()
     n = hash_file(dest, hasher, cancel)
     digest = hasher.hexdigest()
-    if sha is not None and digest != sha:
+    if expected is not None and digest != expected:
         return None
     return DownloadResult(dest, n, digest, verified=sha is not None, reused=True)
 
@@ -418,6 +438,8 @@ class _Job:
             os.replace(self.part, self.dest)
         except OSError as exc:
             raise DownloadError(f"Cannot move the download to '{self.dest}': {_reason(exc)}.") from exc
+        with contextlib.suppress(OSError):  # lets a later call reuse it when nothing is published
+            checksum_path(self.dest).write_text(f"{digest}  {self.dest.name}\n", encoding="ascii")
         return DownloadResult(self.dest, done, digest, verified=self.sha is not None)
 
     def _discard(self) -> None:
@@ -500,8 +522,9 @@ def install_from_catalog(
     spec = record_source(store, spec.name, entry, model.sha256, scorer.sha256 if scorer else None)
     if temporary:
         for result in results.values():
-            with contextlib.suppress(OSError):
-                result.path.unlink()
+            for path in (result.path, checksum_path(result.path)):
+                with contextlib.suppress(OSError):
+                    path.unlink()
         with contextlib.suppress(OSError):
             folder.rmdir()
     return spec

@@ -25,6 +25,13 @@ def resolve_model(name_or_path: Optional[str]) -> ModelSpec:
         spec = store.default()
         if spec is not None:
             return spec
+        names = store.names()
+        if names:  # several, none chosen (the default was removed): do not guess
+            raise ModelError(
+                f"Several models are installed ({', '.join(names)}) and none is the default. "
+                f"Choose one with 'dictate models default NAME' (or in Tools → Models), "
+                f"or pass --model NAME."
+            )
         bundled = store_module.bundled_model()
         if bundled is not None:
             return bundled

@@ -127,9 +127,11 @@ def install_scorer(
     rewritten atomically. Raises ScorerError if the scorer does not load, ModelError if
     it cannot be copied.
     """
-    from dictate.engine.decoder import load_scorer, make_alphabet
+    from dictate.engine.decoder import load_scorer, make_alphabet, probe_scorer
 
     source = Path(scorer_path).expanduser()
+    if source.is_file():
+        probe_scorer(source, spec.alphabet)
     load_scorer(source, make_alphabet(spec.alphabet), alpha, beta)  # ScorerError if unusable
     target = folder / SCORER_FILE
     if not _same_file(source, target):
@@ -310,6 +312,20 @@ class ModelStore:
             ) from exc
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        with contextlib.suppress(ModelError):  # installed either way; the choice can be made later
+            self._keep_a_default(name)
+
+    def _keep_a_default(self, installed: str) -> None:
+        """Make the default explicit when a model arrives, so a second one never leaves it open.
+
+        The model that was the default (the only one installed) stays it; with none before,
+        the new one becomes it.
+        """
+        names = self.names()
+        if self._settings().get("default") in names:
+            return
+        others = [n for n in names if n != installed]
+        self.set_default(others[0] if len(others) == 1 else installed)
 
     def _to_trash(self, folder: Path, name: str) -> Path:
         """Rename ``folder`` to a hidden name (atomic: it stops looking installed at once)."""

@@ -60,6 +60,20 @@ def model_error(path: Path, reason: str) -> ModelError:
     return ModelError(f"Cannot import '{path}': {reason}")
 
 
+# DeepSpeech's byte output mode (--bytes_output_mode, e.g. the 0.9.3 zh-CN model): the model
+# emits UTF-8 bytes, its UTF8Alphabet serialises as 255 one-byte labels (bytes 1..255).
+BYTE_MODE_LABELS = 255
+BYTE_MODE_UNSUPPORTED = (
+    "it is a byte-output-mode model (its 255 labels are UTF-8 bytes, as in DeepSpeech's "
+    "--bytes_output_mode exports such as the zh-CN release); dictate supports models with a "
+    "character alphabet only"
+)
+
+
+class UnsupportedAlphabet(ValueError):
+    """A well-formed alphabet that dictate cannot use."""
+
+
 def deserialize_alphabet(blob: bytes) -> List[str]:
     """Labels from ``Alphabet::Serialize`` bytes (uint16 count, then key, length, UTF-8 bytes)."""
     if len(blob) < 2:
@@ -74,7 +88,12 @@ def deserialize_alphabet(blob: bytes) -> List[str]:
         pos += 4
         if pos + length > len(blob):
             raise ValueError("serialized alphabet is truncated")
-        labels[key] = bytes(blob[pos : pos + length]).decode("utf-8")
+        try:
+            labels[key] = bytes(blob[pos : pos + length]).decode("utf-8")
+        except UnicodeDecodeError:
+            if count == BYTE_MODE_LABELS:
+                raise UnsupportedAlphabet(BYTE_MODE_UNSUPPORTED) from None
+            raise
         pos += length
     if sorted(labels) != list(range(count)):
         raise ValueError("serialized alphabet has gaps in its labels")
