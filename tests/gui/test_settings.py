@@ -75,7 +75,8 @@ def test_model_picker_switches_and_remembers(qtbot, make_window, settings, tiny_
     window = make_window(engine)
     wait_model(qtbot, window)
     combo = window.model_combo
-    assert [combo.itemText(i) for i in range(combo.count())] == ["Default (alpha-model)", "alpha-model", "beta-model"]
+    items = [combo.itemText(i) for i in range(combo.count())]
+    assert items == ["Default (alpha-model)", "alpha-model", "beta-model"]  # the first import is default
     index = combo.findData("beta-model")
     combo.setCurrentIndex(index)
     with qtbot.waitSignal(window.model_changed, timeout=5000):
