@@ -63,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--model", help="installed model name, model folder, model.json or .xml (default: the default model)"
     )
-    t.add_argument("--scorer", help="KenLM .scorer package (default: the model's own, if any)")
-    t.add_argument("--no-scorer", action="store_true", help="decode without a language model")
+    lm = t.add_mutually_exclusive_group()
+    lm.add_argument("--scorer", help="KenLM .scorer package (default: the model's own, if any)")
+    lm.add_argument("--no-scorer", action="store_true", help="decode without a language model")
     t.add_argument("--beam", type=positive_int, help="beam width (default: the model's, 500 for DeepSpeech)")
     t.add_argument("--lm-alpha", type=float, help="language model weight (default: from the scorer)")
     t.add_argument("--lm-beta", type=float, help="word insertion bonus (default: from the scorer)")

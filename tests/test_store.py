@@ -114,6 +114,15 @@ def test_install_refuses_to_overwrite_unless_replace(store: ModelStore, ir_dir: 
     assert entries(store) == ["tiny"]  # old copy deleted
 
 
+def test_a_broken_folder_in_the_way_is_named_as_such(store: ModelStore) -> None:
+    (store.models_dir / "junk").mkdir(parents=True)
+    refused = pytest.raises(ModelError, match="holds no model.json.*dictate models remove junk")
+    with refused, store.install("junk"):
+        pytest.fail("must not stage over a folder")
+    store.remove("junk")
+    assert not (store.models_dir / "junk").exists()
+
+
 def test_failed_replace_keeps_the_old_model(store: ModelStore, ir_dir: Path) -> None:
     install(store, ir_dir, "tiny", precision="f32")
     with pytest.raises(RuntimeError), store.install("tiny", replace=True) as folder:

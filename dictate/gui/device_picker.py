@@ -48,6 +48,7 @@ class DevicePicker(QWidget):
         self._last_refresh = 0.0
         self.refreshes = 0
         self._closed = False
+        self._recording = False
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.combo = QComboBox()
@@ -111,6 +112,9 @@ class DevicePicker(QWidget):
         self._busy = False
         self.set_devices([])
         self.listing_failed.emit(message)
+        if self._again:  # a refresh asked for meanwhile (a device plugged in) still happens
+            self._again = False
+            self.refresh()
 
     def set_devices(self, devices: List[InputDevice]) -> None:
         """Fill the combo, keeping the remembered choice selected."""
@@ -168,6 +172,14 @@ class DevicePicker(QWidget):
             self._watcher.directoryChanged.disconnect(self._hardware_changed)
 
     def set_recording(self, recording: bool) -> None:
-        """No switching devices mid-recording."""
+        """No switching devices mid-recording; look again once it ends.
+
+        While a stream is open PortAudio cannot rescan the hardware, so a microphone plugged
+        in or out during the recording shows up only now.
+        """
+        ended = self._recording and not recording
+        self._recording = recording
         self.combo.setEnabled(not recording)
         self.refresh_button.setEnabled(not recording)
+        if ended:
+            self.refresh()

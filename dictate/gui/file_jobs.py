@@ -1,8 +1,9 @@
 """File transcription jobs: the work (no Qt, run by the engine worker) and their panel.
 
-A :class:`FileJob` is stepped by the engine worker one slice at a time (load the file, then
-feed ``chunk_seconds`` of audio per step), so live dictation, other requests and
-cancellation are served between slices. Cancelling sets a thread-safe event that the
+A :class:`FileJob` is stepped by the engine worker one slice at a time (the file is decoded
+on a thread of its own meanwhile, then ``chunk_seconds`` of audio are fed per step), so live
+dictation, other requests and cancellation are served between slices, even while a long MP3
+is being decoded. Cancelling sets a thread-safe event that the
 worker checks before every slice. :class:`JobsPanel` shows one row per job with a progress
 bar and a Cancel button; finished rows go away, failed ones stay with their error until
 dismissed.
@@ -30,6 +31,7 @@ from dictate.audio.files import load_audio
 from dictate.engine.transcript import Transcript
 
 DEFAULT_CHUNK_SECONDS = 1.0
+LOAD_WAIT_S = 0.05  # how long one step waits for the file to be decoded
 
 
 class JobCancelled(Exception):
@@ -47,6 +49,9 @@ class FileJob:
         self._samples: Optional[np.ndarray] = None
         self._stream: Any = None
         self._pos = 0
+        self._loader: Optional[threading.Thread] = None
+        self._loaded: Optional[np.ndarray] = None
+        self._load_error: Optional[BaseException] = None
 
     @property
     def name(self) -> str:
@@ -77,7 +82,9 @@ class FileJob:
             if self._cancel.is_set():
                 raise JobCancelled(self.name)
             if self._samples is None:
-                self._samples = load_audio(self.path)
+                if not self._loaded_meanwhile():
+                    return None
+                self._samples, self._loaded = self._loaded, None
                 self._stream = recogniser.create_stream()
                 return None
             piece = self._samples[self._pos : self._pos + self.chunk]
@@ -93,10 +100,29 @@ class FileJob:
             self.release()
             raise
 
+    def _loaded_meanwhile(self) -> bool:
+        """Start decoding the file on its own thread; whether it is done (raises its error)."""
+        if self._loader is None:
+            self._loader = threading.Thread(target=self._load, name=f"decode {self.name}", daemon=True)
+            self._loader.start()
+        self._loader.join(LOAD_WAIT_S)
+        if self._loader.is_alive():
+            return False
+        if self._load_error is not None:
+            raise self._load_error
+        return True
+
+    def _load(self) -> None:
+        try:
+            self._loaded = load_audio(self.path)
+        except BaseException as exc:  # handed to the worker thread by the next step
+            self._load_error = exc
+
     def release(self) -> None:
         """Drop the stream and the audio."""
         self._stream = None
         self._samples = None
+        self._loaded = None
 
 
 class JobRow(QWidget):

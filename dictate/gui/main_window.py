@@ -387,6 +387,7 @@ class MainWindow(QMainWindow):
 
     def open_preferences(self) -> SettingsDialog:
         dialog = SettingsDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # a new one each time
         dialog.accepted.connect(lambda: self.apply_preferences(dialog))
         dialog.open()
         return dialog

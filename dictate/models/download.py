@@ -241,10 +241,13 @@ def download(
             last = exc.reason
         except _Dropped as exc:
             if attempt >= retries:
+                kept = (
+                    f"The partial file '{job.part}' is kept: try again to resume."
+                    if job.part.exists() else "Try again."
+                )
                 raise DownloadError(
                     f"The download of {url} was interrupted ({exc.reason}) after "
-                    f"{attempt + 1} tries, with {_mb(job.done)} of {_mb(job.total)} MB received. "
-                    f"The partial file '{job.part}' is kept: try again to resume."
+                    f"{attempt + 1} tries, with {_mb(job.done)} of {_mb(job.total)} MB received. {kept}"
                 ) from exc.__cause__
             last = exc.reason
         attempt += 1

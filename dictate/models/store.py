@@ -270,10 +270,12 @@ class ModelStore:
         validate_name(name)
         target = self.models_dir / name
         if not replace and target.exists():
-            raise ModelError(
-                f"A model named '{name}' is already installed in '{target}'. Remove it with "
-                f"'dictate models remove {name}' or choose another name."
+            what = (
+                f"A model named '{name}' is already installed in '{target}'"
+                if (target / MODEL_JSON).is_file()
+                else f"The folder '{target}' is in the way (it holds no {MODEL_JSON}: a broken model)"
             )
+            raise ModelError(f"{what}. Remove it with 'dictate models remove {name}' or choose another name.")
         try:
             self.models_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

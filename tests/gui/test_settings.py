@@ -102,3 +102,18 @@ def test_device_list_refreshes_when_hardware_changes(qtbot, make_window, mic):
     mic.devices = [device("Built-in"), device("USB headset", index=7, default=False)]
     window.devices._hardware_changed("/dev/snd")  # what the /dev/snd watcher calls
     qtbot.waitUntil(lambda: window.devices.combo.findText("USB headset (Test API)") >= 0, timeout=3000)
+
+
+def test_device_list_is_refreshed_when_a_recording_ends(qtbot, make_window, mic):
+    from .helpers import device, speech
+
+    mic.audio = speech()
+    window = make_window()
+    wait_model(qtbot, window)
+    qtbot.waitUntil(lambda: window.devices.refreshes >= 1, timeout=3000)
+    with qtbot.waitSignal(window.recording_changed, timeout=5000):
+        window.start_recording()
+    mic.devices = [device("Built-in"), device("USB headset", index=7, default=False)]  # plugged in meanwhile
+    with qtbot.waitSignal(window.recording_changed, timeout=5000):
+        window.stop_recording()
+    qtbot.waitUntil(lambda: window.devices.combo.findText("USB headset (Test API)") >= 0, timeout=3000)

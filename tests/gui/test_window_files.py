@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 from PySide6.QtGui import QGuiApplication, QTextCursor
 
@@ -195,3 +196,43 @@ def test_closing_during_a_transcription_asks_first(qtbot, make_window, dialogs, 
     dialogs.confirm_answer = True
     window.close()
     assert not window.isVisible()
+
+
+def test_a_file_is_decoded_off_the_engine_thread(monkeypatch, tmp_path):
+    """Steps return at once while a long file decodes, so live dictation keeps its pace."""
+    import threading
+    import time
+
+    from dictate.gui import file_jobs
+    from dictate.gui.engine import FakeRecogniser
+
+    release = threading.Event()
+
+    def slow_load(path):
+        release.wait(5)
+        return np.full(16000, 0.3, np.float32)
+
+    monkeypatch.setattr(file_jobs, "load_audio", slow_load)
+    job = file_jobs.FileJob(1, tmp_path / "long.mp3")
+    recogniser = FakeRecogniser("fake")
+    started = time.perf_counter()
+    assert job.step(recogniser) is None and job.step(recogniser) is None
+    assert time.perf_counter() - started < 1.0  # two short waits, not the decode
+    release.set()
+    transcript = None
+    for _ in range(100):
+        transcript = job.step(recogniser)
+        if transcript is not None:
+            break
+    assert transcript is not None and transcript.text == "alpha bravo charlie delta"  # 1 s of sound
+
+
+def test_a_file_that_cannot_be_decoded_fails_its_job(tmp_path):
+    from dictate.errors import AudioFileError
+    from dictate.gui import file_jobs
+    from dictate.gui.engine import FakeRecogniser
+
+    job = file_jobs.FileJob(1, tmp_path / "missing.wav")
+    with pytest.raises(AudioFileError, match="no such file"):
+        for _ in range(100):
+            job.step(FakeRecogniser("fake"))
