@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
 import pytest
 
 from dictate.engine.decoder import (
+    BYTE_LABELS,
     ENGLISH_LABELS,
     CtcDecoder,
     DecoderSettings,
+    is_byte_alphabet,
     load_scorer,
     make_alphabet,
     read_alphabet_file,
@@ -151,3 +154,50 @@ def test_intermediate_decoding_does_not_disturb_the_state():
 def test_beam_width_must_be_positive():
     with pytest.raises(ValueError):
         CtcDecoder(ENGLISH_LABELS, DecoderSettings(beam_width=0))
+
+
+def spell_bytes(text: str, frames_per_byte: int = 2, gap: int = 1) -> np.ndarray:
+    """Probabilities [T, 256] of a byte-output-mode model spelling ``text``'s UTF-8 bytes."""
+    blank = len(BYTE_LABELS)
+    rows: List[np.ndarray] = []
+
+    def row(index: int) -> np.ndarray:
+        p = np.full(blank + 1, 1e-5)
+        p[index] = 1.0
+        return p / p.sum()
+
+    rows += [row(blank)] * gap
+    for b in text.encode("utf-8"):
+        rows += [row(b - 1)] * frames_per_byte + [row(blank)] * gap
+    return np.array(rows, dtype=np.float32)
+
+
+@pytest.mark.parametrize("greedy", [False, True])
+def test_byte_output_mode_spells_utf8_text(greedy):
+    """DeepSpeech's --bytes_output_mode: labels are UTF-8 bytes, words split at the space byte."""
+    assert make_alphabet(BYTE_LABELS).GetSize() == 255 and is_byte_alphabet(BYTE_LABELS)
+    session = CtcDecoder(BYTE_LABELS, DecoderSettings(beam_width=16, greedy=greedy)).new_session()
+    probs = spell_bytes("né 你好")
+    for i in range(0, len(probs), 16):
+        session.next(probs[i : i + 16])
+    t = session.decode()
+    assert t.text == "né 你好"
+    assert [w.word for w in t.words] == ["né", "你好"]
+    assert t.words[1].start_time == pytest.approx((1 + 4 * 3) * 0.02)  # after n, é (2 bytes), space
+
+
+def test_byte_alphabet_round_trips_through_its_serialization():
+    from ds_ctcdecoder import swigwrapper
+
+    from dictate.models.formats.common import deserialize_alphabet, serialize_alphabet
+
+    blob = swigwrapper.UTF8Alphabet().Serialize()  # what DeepSpeech stores as metadata_alphabet
+    assert deserialize_alphabet(blob) == list(BYTE_LABELS)
+    assert deserialize_alphabet(serialize_alphabet(list(BYTE_LABELS))) == list(BYTE_LABELS)
+    assert deserialize_alphabet(serialize_alphabet(list(ENGLISH_LABELS))) == list(ENGLISH_LABELS)
+
+
+def test_scorer_must_match_the_output_mode():
+    scorer = Path(__file__).resolve().parents[1] / "resources" / "models" / "demo-en" / "model.scorer"
+    with pytest.raises(ScorerError, match="scores characters, but the model outputs UTF-8 bytes"):
+        load_scorer(scorer, make_alphabet(BYTE_LABELS), None, None)

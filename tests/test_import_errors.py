@@ -204,8 +204,8 @@ def test_format_detected_from_content(tmp_path, name, target, fmt):
     assert importer.detect_format(copy_standin(tmp_path, name, target)) == fmt
 
 
-def test_byte_output_mode_model_is_named_as_such(tmp_path, store):
-    """DeepSpeech's --bytes_output_mode exports (zh-CN 0.9.3) carry 255 one-byte labels."""
+def test_alphabet_and_output_classes_must_agree(tmp_path, store):
+    """A byte-output-mode alphabet (255 one-byte labels) on a 29-class graph is refused."""
     blob = bytearray((255).to_bytes(2, "little"))
     for key in range(255):
         blob += key.to_bytes(2, "little") + (1).to_bytes(2, "little") + bytes([key + 1])
@@ -217,4 +217,4 @@ def test_byte_output_mode_model_is_named_as_such(tmp_path, store):
     node.raw = field_bytes(1, node.name.encode()) + field_bytes(2, b"Const") + attr
     path = tmp_path / "bytes.pb"
     path.write_bytes(graph.serialize())
-    import_fails(path, store, "byte-output-mode model")
+    import_fails(path, store, "alphabet has 255 labels but the model outputs 29 classes")

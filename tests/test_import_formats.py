@@ -264,3 +264,19 @@ def test_notes_recorded_for_int8_tflite(installed):
     assert "dequantized to float32" in " ".join(installed[("tflite_int8", "f32")].source["notes"])
     assert "re-quantized per channel" in " ".join(installed[("tflite_int8", "int8")].source["notes"])
     assert "notes" not in installed[("pb", "f32")].source
+
+
+def test_byte_output_mode_model(tmp_path):
+    """A --bytes_output_mode export (like the 0.9.3 zh-CN release): 255 UTF-8 byte labels."""
+    from dictate.engine.decoder import BYTE_LABELS, DecoderSettings
+    from dictate.engine.stream import SpeechModel
+
+    with np.load(STANDINS / "bytes-reference.npz") as data:
+        reference = {k: data[k] for k in data.files}
+    spec = import_model(STANDINS / "bytes-standin.pb", store=ModelStore(tmp_path))
+    assert tuple(spec.alphabet) == BYTE_LABELS
+    assert max(max_diffs(run_like_tf(spec.ir_path, reference), reference, "tf").values()) <= FLOAT_TOL
+    noise = np.random.default_rng(0).normal(0.0, 0.1, 32000).astype(np.float32)
+    transcript = SpeechModel.load(spec, decoder=DecoderSettings(beam_width=16)).transcribe(noise)
+    assert transcript.text.encode("utf-8")  # random weights spell something; it decodes as UTF-8
+    assert " ".join(w.word for w in transcript.words) == " ".join(transcript.text.split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -15,6 +15,22 @@ from dictate.engine.transcript import Transcript, words_from_tokens
 from dictate.errors import ScorerError
 
 ENGLISH_LABELS: Tuple[str, ...] = (" ",) + tuple("abcdefghijklmnopqrstuvwxyz") + ("'",)
+
+# DeepSpeech's byte output mode (--bytes_output_mode, e.g. the 0.9.3 zh-CN model): the model
+# emits UTF-8 bytes 1..255 (DeepSpeech's UTF8Alphabet). Each byte is kept as the code point of
+# the same value, so labels stay strings, " " is still the space, and the text of a run of
+# labels is ``text_from_labels``.
+BYTE_LABELS: Tuple[str, ...] = tuple(chr(b) for b in range(1, 256))
+
+
+def is_byte_alphabet(labels: Sequence[str]) -> bool:
+    """Whether ``labels`` are DeepSpeech's byte-output-mode (UTF-8 byte) labels."""
+    return tuple(labels) == BYTE_LABELS
+
+
+def text_from_labels(chars: str, byte_mode: bool) -> str:
+    """The text a run of labels spells: UTF-8 decoded in byte mode (bad bytes become U+FFFD)."""
+    return chars.encode("latin-1").decode("utf-8", "replace") if byte_mode else chars
 
 # DeepSpeech 0.9.3's native-client defaults.
 DEFAULT_BEAM_WIDTH = 500
@@ -34,6 +50,8 @@ SCORER_ERRORS = {
 
 def make_alphabet(labels: Sequence[str]) -> swigwrapper.Alphabet:
     """A ds-ctcdecoder alphabet from labels (the blank is implicit, after the last label)."""
+    if is_byte_alphabet(labels):
+        return swigwrapper.UTF8Alphabet()
     blob = bytearray(len(labels).to_bytes(2, "little"))
     for index, label in enumerate(labels):
         encoded = label.encode("utf-8")
@@ -69,6 +87,14 @@ def load_scorer(
     if code != 0:
         reason = SCORER_ERRORS.get(code, f"error code 0x{code:X}")
         raise ScorerError(f"Cannot load scorer '{p}': {reason}")
+    byte_model = isinstance(alphabet, swigwrapper.UTF8Alphabet)
+    if scorer.is_utf8_mode() != byte_model:
+        units = ("UTF-8 bytes", "characters")
+        made_for, model = units if scorer.is_utf8_mode() else units[::-1]
+        raise ScorerError(
+            f"Cannot use scorer '{p}': it scores {made_for}, but the model outputs {model} "
+            "(a byte-output-mode model needs a scorer built with --utf8, and the other way round)"
+        )
     if alpha is not None or beta is not None:
         scorer.reset_params(
             scorer.alpha if alpha is None else float(alpha),
@@ -133,6 +159,7 @@ class CtcDecoder:
 
     def __init__(self, labels: Sequence[str], settings: Optional[DecoderSettings] = None) -> None:
         self.labels = tuple(labels)
+        self.byte_mode = is_byte_alphabet(self.labels)
         self.settings = settings or DecoderSettings()
         if self.settings.beam_width < 1:
             raise ValueError(f"beam width must be at least 1, not {self.settings.beam_width}")
@@ -178,7 +205,11 @@ class DecoderSession:
 
     def _transcript(self, tokens: Sequence[int], timesteps: Sequence[int], confidence: float) -> Transcript:
         chars = [self.decoder.labels[t] for t in tokens]
-        return Transcript("".join(chars), float(confidence), words_from_tokens(chars, timesteps))
+        words = words_from_tokens(chars, timesteps)
+        if self.decoder.byte_mode:  # a word's bytes are whole UTF-8 characters only together
+            words = [replace(w, word=text_from_labels(w.word, True)) for w in words]
+        text = text_from_labels("".join(chars), self.decoder.byte_mode)
+        return Transcript(text, float(confidence), words)
 
 
 class BeamSession(DecoderSession):
@@ -248,9 +279,12 @@ class GreedySession(DecoderSession):
 
 
 __all__ = [
+    "BYTE_LABELS",
     "CtcDecoder",
     "DecoderSettings",
     "ENGLISH_LABELS",
+    "is_byte_alphabet",
     "make_alphabet",
     "read_alphabet_file",
+    "text_from_labels",
 ]

@@ -81,11 +81,11 @@ MEMMAP_PREFIX = "memmapped_package://"
 N_BLOCKS = 3
 
 
-def serialize_alphabet(labels: List[str]) -> bytes:
+def serialize_alphabet(labels: List) -> bytes:
     """``Alphabet::Serialize``: uint16 count, then per label uint16 key, uint16 length, bytes."""
     out = bytearray(struct.pack("<H", len(labels)))
     for key, label in enumerate(labels):
-        data = label.encode("utf-8")
+        data = label if isinstance(label, bytes) else label.encode("utf-8")
         out += struct.pack("<HH", key, len(data)) + data
     return bytes(out)
 
@@ -439,6 +439,24 @@ def convert_tflite(w: Dict[str, np.ndarray], quantize: bool) -> bytes:
     return model
 
 
+def write_bytes_output_standin(out: Path, n_hidden: int, seed: int) -> int:
+    """A 0.9-style ``.pb`` of a byte-output-mode model (DeepSpeech's UTF8Alphabet) and TF's outputs."""
+    global N_CLASSES, LABELS
+    N_CLASSES, LABELS = 256, [bytes([b]) for b in range(1, 256)]
+    out.mkdir(parents=True, exist_ok=True)
+    w = random_weights(n_hidden, seed)
+    data = make_inputs(n_hidden, seed + 1)
+    session, _, frozen, inputs, outputs = export_graph(w, tflite=False)
+    (out / "bytes-standin.pb").write_bytes(frozen.SerializeToString(deterministic=True))
+    ref = run_tf(session, inputs, outputs, data)
+    session.close()
+    arrays = {**data, **{f"tf:{k}": v.astype(np.float32) for k, v in ref.items()}}
+    np.savez_compressed(out / "bytes-reference.npz", **arrays)
+    for name in ("bytes-standin.pb", "bytes-reference.npz"):
+        print(f"{out / name}: {(out / name).stat().st_size} bytes")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-hidden", type=int, default=64)
@@ -446,7 +464,16 @@ def main(argv=None) -> int:
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--full-pb", type=Path, help="only write the .pb here (e.g. --n-hidden 2048)")
     parser.add_argument("--full-tflite", type=Path, help="only write the int8 .tflite here")
+    parser.add_argument(
+        "--bytes-output",
+        type=Path,
+        metavar="DIR",
+        help="only write a byte-output-mode stand-in (--bytes_output_mode: 255 UTF-8 byte labels, "
+        "256 classes) as DIR/bytes-standin.pb with TF's outputs in DIR/bytes-reference.npz",
+    )
     args = parser.parse_args(argv)
+    if args.bytes_output:
+        return write_bytes_output_standin(args.bytes_output, args.n_hidden, args.seed)
 
     w = random_weights(args.n_hidden, args.seed)
     if args.full_pb or args.full_tflite:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
-from dictate.engine.decoder import DEFAULT_BEAM_WIDTH, ENGLISH_LABELS
+from dictate.engine.decoder import BYTE_LABELS, DEFAULT_BEAM_WIDTH, ENGLISH_LABELS
 from dictate.errors import ModelError
 from dictate.models.weights import Weights
 
@@ -60,27 +60,18 @@ def model_error(path: Path, reason: str) -> ModelError:
     return ModelError(f"Cannot import '{path}': {reason}")
 
 
-# DeepSpeech's byte output mode (--bytes_output_mode, e.g. the 0.9.3 zh-CN model): the model
-# emits UTF-8 bytes, its UTF8Alphabet serialises as 255 one-byte labels (bytes 1..255).
-BYTE_MODE_LABELS = 255
-BYTE_MODE_UNSUPPORTED = (
-    "it is a byte-output-mode model (its 255 labels are UTF-8 bytes, as in DeepSpeech's "
-    "--bytes_output_mode exports such as the zh-CN release); dictate supports models with a "
-    "character alphabet only"
-)
-
-
-class UnsupportedAlphabet(ValueError):
-    """A well-formed alphabet that dictate cannot use."""
-
-
 def deserialize_alphabet(blob: bytes) -> List[str]:
-    """Labels from ``Alphabet::Serialize`` bytes (uint16 count, then key, length, UTF-8 bytes)."""
+    """Labels from ``Alphabet::Serialize`` bytes (uint16 count, then key, length, UTF-8 bytes).
+
+    DeepSpeech's byte output mode (``--bytes_output_mode``, e.g. the 0.9.3 zh-CN model)
+    serialises its ``UTF8Alphabet``: 255 one-byte labels, bytes 1..255, which are not UTF-8
+    on their own; they come back as :data:`BYTE_LABELS`.
+    """
     if len(blob) < 2:
         raise ValueError("serialized alphabet is empty")
     (count,) = struct.unpack_from("<H", blob, 0)
     pos = 2
-    labels = {}
+    raw: Dict[int, bytes] = {}
     for _ in range(count):
         if pos + 4 > len(blob):
             raise ValueError("serialized alphabet is truncated")
@@ -88,23 +79,21 @@ def deserialize_alphabet(blob: bytes) -> List[str]:
         pos += 4
         if pos + length > len(blob):
             raise ValueError("serialized alphabet is truncated")
-        try:
-            labels[key] = bytes(blob[pos : pos + length]).decode("utf-8")
-        except UnicodeDecodeError:
-            if count == BYTE_MODE_LABELS:
-                raise UnsupportedAlphabet(BYTE_MODE_UNSUPPORTED) from None
-            raise
+        raw[key] = bytes(blob[pos : pos + length])
         pos += length
-    if sorted(labels) != list(range(count)):
+    if sorted(raw) != list(range(count)):
         raise ValueError("serialized alphabet has gaps in its labels")
-    return [labels[i] for i in range(count)]
+    if count == len(BYTE_LABELS) and all(raw[k] == bytes([k + 1]) for k in range(count)):
+        return list(BYTE_LABELS)
+    return [raw[k].decode("utf-8") for k in range(count)]
 
 
 def serialize_alphabet(labels: List[str]) -> bytes:
     """The inverse of :func:`deserialize_alphabet`."""
     out = bytearray(struct.pack("<H", len(labels)))
+    byte_mode = tuple(labels) == BYTE_LABELS
     for key, label in enumerate(labels):
-        data = label.encode("utf-8")
+        data = label.encode("latin-1" if byte_mode else "utf-8")
         out += struct.pack("<HH", key, len(data)) + data
     return bytes(out)
 

@@ -17,7 +17,6 @@ from dictate.models.formats.common import (
     METADATA_INTS,
     Metadata,
     SourceModel,
-    UnsupportedAlphabet,
     deserialize_alphabet,
     model_error,
 )
@@ -361,8 +360,6 @@ def graph_metadata(graph: GraphDef, path: Path) -> Metadata:
         language = _scalar(graph, "metadata_language")
         if isinstance(language, bytes):
             meta.language = language.decode("utf-8", "replace")
-    except UnsupportedAlphabet as exc:
-        raise model_error(path, str(exc)) from exc
     except (ValueError, WireError, UnicodeDecodeError) as exc:
         raise model_error(path, f"its metadata constants are damaged ({exc})") from exc
     if missing:

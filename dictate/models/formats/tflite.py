@@ -30,7 +30,6 @@ from dictate.models.formats.common import (
     METADATA_INTS,
     Metadata,
     SourceModel,
-    UnsupportedAlphabet,
     deserialize_alphabet,
     model_error,
 )
@@ -366,8 +365,6 @@ def tflite_metadata(model: TFLiteModel, path: Path) -> Metadata:
         found = _const_output(model, "metadata_language")
         if found is not None and found[0].type == TYPE_STRING:
             meta.language = tflite_string(np.frombuffer(found[1], np.uint8)).decode("utf-8", "replace")
-    except UnsupportedAlphabet as exc:
-        raise model_error(path, str(exc)) from exc
     except (ValueError, struct.error, UnicodeDecodeError) as exc:
         raise model_error(path, f"its metadata outputs are damaged ({exc})") from exc
     if missing:
