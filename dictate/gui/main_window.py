@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self._next_job = 1
         self._elapsed = QElapsedTimer()
         self._hold_active = False
+        self._hold_pending = False  # pressed during "Finishing…": record again once stopped
         self._started = False
         self._closed = False
 
@@ -474,6 +475,10 @@ class MainWindow(QMainWindow):
             self.set_status("Recording stopped.")
         self._update_record_ui()
         self.recording_changed.emit(False)
+        if self._hold_pending and not self._closed:
+            self._hold_pending = False
+            self._hold_active = True
+            self.start_recording()
 
     def _update_elapsed(self) -> None:
         seconds = int(self._elapsed.elapsed() / 1000) if self._elapsed.isValid() else 0
@@ -517,12 +522,17 @@ class MainWindow(QMainWindow):
             return False
         if event.isAutoRepeat():
             return True
-        if event.type() == QEvent.Type.KeyPress and not self.recording:
-            self._hold_active = True
-            self.start_recording()
-        elif event.type() == QEvent.Type.KeyRelease and self._hold_active:
-            self._hold_active = False
-            self.stop_recording()
+        if event.type() == QEvent.Type.KeyPress:
+            if not self.recording:
+                self._hold_active = True
+                self.start_recording()
+            elif self.stopping:  # pressed again while the last utterance is being finished
+                self._hold_pending = True
+        elif event.type() == QEvent.Type.KeyRelease:
+            self._hold_pending = False
+            if self._hold_active:
+                self._hold_active = False
+                self.stop_recording()
         return True
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
@@ -739,9 +749,11 @@ class MainWindow(QMainWindow):
             job.cancel()
         if self.recording:
             self.client.request_stop.emit()
-        self.client.stop()
-        wait_for_tasks()  # device listing, saving: let them end before Qt objects go
-        QGuiApplication.processEvents()  # deliver the last final text
+        if not self.client.stop():  # e.g. still loading a large model after 30 s
+            log.warning("the engine thread did not stop in time; exiting anyway")
+        if not wait_for_tasks():  # device listing, saving: let them end before Qt objects go
+            log.warning("a background task (listing, saving, importing) did not end in time")
+        QGuiApplication.processEvents()  # deliver the last final text and the tasks' results
         self.settings.geometry = self.saveGeometry()
         self.settings.sync()
         if self._started:

@@ -76,6 +76,22 @@ def test_hold_to_talk_records_while_key_is_down(qtbot, make_window, mic, setting
     assert "F8" not in window.editor.toPlainText()
 
 
+def test_hold_key_pressed_again_while_finishing_records_again(qtbot, make_window, mic, settings):
+    settings.hold_key = "F8"
+    mic.audio = speech()
+    window = make_window()
+    wait_model(qtbot, window)
+    with qtbot.waitSignal(window.recording_changed, timeout=5000):
+        qtbot.keyPress(window.editor, Qt.Key_F8)
+    qtbot.keyRelease(window.editor, Qt.Key_F8)
+    assert window.stopping  # the worker is finishing the utterance
+    qtbot.keyPress(window.editor, Qt.Key_F8)  # the next one starts before it is done
+    qtbot.waitUntil(lambda: window.recording and not window.stopping, timeout=5000)
+    with qtbot.waitSignal(window.recording_changed, check_params_cb=lambda on: not on, timeout=5000):
+        qtbot.keyRelease(window.editor, Qt.Key_F8)
+    assert not window.recording
+
+
 def test_silence_after_speech_finalises_the_utterance(qtbot, make_window, mic, settings):
     settings.auto_finalise = True
     settings.silence_ms = 500
