@@ -186,6 +186,15 @@ def test_byte_output_mode_spells_utf8_text(greedy):
     assert t.words[1].start_time == pytest.approx((1 + 4 * 3) * 0.02)  # after n, é (2 bytes), space
 
 
+def test_byte_mode_partial_text_leaves_out_a_half_character():
+    session = CtcDecoder(BYTE_LABELS, DecoderSettings(beam_width=16)).new_session()
+    probs = spell_bytes("你好")  # 3 bytes each; 3 frames a byte with the gaps
+    session.next(probs[: 1 + 3 * 4])  # 你 and the first byte of 好
+    assert session.decode().text == "你"
+    session.next(probs[1 + 3 * 4 :])
+    assert session.decode().text == "你好"
+
+
 def test_byte_alphabet_round_trips_through_its_serialization():
     from ds_ctcdecoder import swigwrapper
 

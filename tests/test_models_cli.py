@@ -124,6 +124,7 @@ def test_list_default_remove(capsys: pytest.CaptureFixture, ir_dir: Path) -> Non
 
     code, out, _ = run(capsys, "models", "remove", "beta")
     assert code == 0 and ModelStore().names() == ["alpha"]
+    assert "'alpha' is now the default model." in out
     out = run(capsys, "models", "list")[1]
     assert next(line for line in out.splitlines() if "alpha" in line).split()[:2] == ["*", "alpha"]
 

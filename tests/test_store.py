@@ -185,7 +185,7 @@ def test_remove(store: ModelStore, ir_dir: Path) -> None:
     store.remove("a")
     assert store.names() == ["b"]
     assert entries(store) == ["b"]
-    assert json.loads((store.root / "store.json").read_text())["default"] is None
+    assert json.loads((store.root / "store.json").read_text())["default"] == "b"  # the one left
     assert store.default_name() == "b"
     with pytest.raises(ModelError, match="No installed model 'a'"):
         store.remove("a")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,6 +15,8 @@ from ds_ctcdecoder import swigwrapper
 
 from dictate.engine.transcript import Transcript, words_from_tokens
 from dictate.errors import ScorerError
+
+log = logging.getLogger(__name__)
 
 ENGLISH_LABELS: Tuple[str, ...] = (" ",) + tuple("abcdefghijklmnopqrstuvwxyz") + ("'",)
 
@@ -29,8 +33,14 @@ def is_byte_alphabet(labels: Sequence[str]) -> bool:
 
 
 def text_from_labels(chars: str, byte_mode: bool) -> str:
-    """The text a run of labels spells: UTF-8 decoded in byte mode (bad bytes become U+FFFD)."""
-    return chars.encode("latin-1").decode("utf-8", "replace") if byte_mode else chars
+    """The text a run of labels spells.
+
+    In byte mode the labels are UTF-8 decoded: invalid bytes become U+FFFD, and a character
+    still incomplete at the end (partial text, mid-character) is left out until it is whole.
+    """
+    if not byte_mode:
+        return chars
+    return codecs.getincrementaldecoder("utf-8")("replace").decode(chars.encode("latin-1"), final=False)
 
 # DeepSpeech 0.9.3's native-client defaults.
 DEFAULT_BEAM_WIDTH = 500
@@ -104,6 +114,7 @@ def load_scorer(
 
 
 SCORER_PROBE_TIMEOUT_S = 120.0
+WINDOWS_ABORT_EXIT_CODE = 3  # abort() there (POSIX: killed by SIGABRT, a negative exit code)
 
 
 def _probe_scorer_child(path: str, labels: List[str]) -> None:
@@ -118,21 +129,32 @@ def probe_scorer(path: Union[str, os.PathLike], labels: Sequence[str]) -> None:
 
     KenLM throws C++ exceptions that nothing catches on some damaged files (one cut short,
     say), which aborts the whole process, GUI and unsaved text included. A child process
-    takes that blow instead. Raises ScorerError when the child died or hung.
+    takes that blow instead. Raises ScorerError when loading killed the child or hung; if the
+    child could not run at all (no ``__main__`` guard in the calling script, say), the check
+    is skipped with a warning rather than blamed on the file.
     """
     import multiprocessing
 
-    child = multiprocessing.get_context("spawn").Process(
-        target=_probe_scorer_child, args=(str(path), list(labels)), daemon=True
-    )
-    child.start()
+    try:
+        child = multiprocessing.get_context("spawn").Process(
+            target=_probe_scorer_child, args=(str(path), list(labels)), daemon=True
+        )
+        child.start()
+    except (OSError, RuntimeError) as exc:
+        log.warning("could not start the scorer check process (%s); loading '%s' unchecked", exc, path)
+        return
     child.join(SCORER_PROBE_TIMEOUT_S)
     if child.exitcode is None:
         child.kill()
         child.join()
         raise ScorerError(f"Cannot load scorer '{path}': loading it did not finish in "
                           f"{SCORER_PROBE_TIMEOUT_S:.0f} s")
-    if child.exitcode != 0:
+    killed = child.exitcode < 0 or (os.name == "nt" and child.exitcode == WINDOWS_ABORT_EXIT_CODE)
+    if child.exitcode != 0 and not killed:  # the child failed before or around the load
+        log.warning("the scorer check process failed (exit code %s); loading '%s' unchecked",
+                    child.exitcode, path)
+        return
+    if killed:
         raise ScorerError(
             f"Cannot load scorer '{path}': its language model is damaged or cut short "
             f"(loading it crashed a test process, exit code {child.exitcode}). "

@@ -31,7 +31,7 @@ from dictate.audio.files import load_audio
 from dictate.engine.transcript import Transcript
 
 DEFAULT_CHUNK_SECONDS = 1.0
-LOAD_WAIT_S = 0.05  # how long one step waits for the file to be decoded
+LOAD_WAIT_S = 0.02  # how long one step waits for the file to be decoded (live ticks go on)
 
 
 class JobCancelled(Exception):
@@ -114,9 +114,12 @@ class FileJob:
 
     def _load(self) -> None:
         try:
-            self._loaded = load_audio(self.path)
+            samples = load_audio(self.path)
         except BaseException as exc:  # handed to the worker thread by the next step
             self._load_error = exc
+            return
+        if not self._cancel.is_set():  # a cancelled job's audio is not kept
+            self._loaded = samples
 
     def release(self) -> None:
         """Drop the stream and the audio."""

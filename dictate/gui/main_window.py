@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         self._elapsed = QElapsedTimer()
         self._hold_active = False
         self._hold_pending = False  # pressed during "Finishing…": record again once stopped
+        self._closing = False
         self._started = False
         self._closed = False
 
@@ -475,7 +476,7 @@ class MainWindow(QMainWindow):
             self.set_status("Recording stopped.")
         self._update_record_ui()
         self.recording_changed.emit(False)
-        if self._hold_pending and not self._closed:
+        if self._hold_pending and not self._closing and not self._closed:
             self._hold_pending = False
             self._hold_active = True
             self.start_recording()
@@ -526,7 +527,7 @@ class MainWindow(QMainWindow):
             if not self.recording:
                 self._hold_active = True
                 self.start_recording()
-            elif self.stopping:  # pressed again while the last utterance is being finished
+            elif self.stopping and not self._closing:  # pressed again while the last utterance is finished
                 self._hold_pending = True
         elif event.type() == QEvent.Type.KeyRelease:
             self._hold_pending = False
@@ -634,7 +635,8 @@ class MainWindow(QMainWindow):
         if len(names) == 1:
             index = 0
         else:
-            labels = [n if names.count(n) == 1 else f"{n} ({i + 1})" for i, n in enumerate(names)]
+            unique = len(set(names)) == len(names)
+            labels = names if unique else [f"{i + 1}. {n}" for i, n in enumerate(names)]
             label = self.dialogs.choose(self, "Export subtitles", "Transcript of:", labels)
             if label is None:
                 return
@@ -705,39 +707,52 @@ class MainWindow(QMainWindow):
         ):
             event.ignore()
             return
+        self._closing = True  # no hold-to-talk restart from here on
         self._finish_recording()  # its last words belong in the text that may be saved below
-        if self.editor.document().isModified() and self.editor.toPlainText().strip():
-            answer = self.dialogs.ask_save_changes(self)
-            if answer == "cancel":
-                event.ignore()
-                return
-            if answer == "save":
-                path = self.dialogs.save_file(
-                    self, "Save text", self.saved_path or "dictation.txt", TEXT_FILTER
-                )
-                if not path:
-                    event.ignore()
-                    return
-                try:
-                    Path(path).write_text(self.editor.toPlainText(), encoding="utf-8")
-                except OSError as exc:
-                    self.show_error(f"Cannot save '{path}': {exc.strerror or exc}")
-                    event.ignore()
-                    return
+        if not self._save_before_closing():
+            self._closing = False
+            event.ignore()
+            return
         self.shutdown()
         event.accept()
 
+    def _save_before_closing(self) -> bool:
+        """Offer to save unsaved text; False when the user cancels or the save fails."""
+        if not (self.editor.document().isModified() and self.editor.toPlainText().strip()):
+            return True
+        answer = self.dialogs.ask_save_changes(self)
+        if answer != "save":
+            return answer == "discard"
+        path = self.dialogs.save_file(self, "Save text", self.saved_path or "dictation.txt", TEXT_FILTER)
+        if not path:
+            return False
+        try:
+            Path(path).write_text(self.editor.toPlainText(), encoding="utf-8")
+        except OSError as exc:
+            self.show_error(f"Cannot save '{path}': {exc.strerror or exc}")
+            return False
+        return True
+
     def _finish_recording(self, timeout_ms: int = FINISH_TIMEOUT_MS) -> None:
         """Stop a running recording and wait (events flowing) until its final text is in."""
+        self._hold_pending = False
         if not self.recording:
             return
         loop = QEventLoop()
-        self.recording_changed.connect(loop.quit)
-        QTimer.singleShot(timeout_ms, loop.quit)
+        timer = QTimer(loop)
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+
+        def changed(on: bool) -> None:
+            if not on:  # not the "started" of a recording that was still starting
+                loop.quit()
+
+        self.recording_changed.connect(changed)
+        timer.start(timeout_ms)
         self.stop_recording()
         if self.recording:
             loop.exec()
-        self.recording_changed.disconnect(loop.quit)
+        self.recording_changed.disconnect(changed)
 
     def shutdown(self) -> None:
         """Stop recording (keeping its text), stop the engine, clear the autosave marker."""

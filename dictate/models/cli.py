@@ -206,8 +206,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    ModelStore().remove(args.name)
+    store = ModelStore()
+    was_default = store.default_name() == args.name
+    store.remove(args.name)
     print(f"Removed model '{args.name}'.")
+    if was_default:
+        left = store.names()
+        if store.default_name():
+            print(f"'{store.default_name()}' is now the default model.")
+        elif left:
+            print(f"It was the default: choose another with 'dictate models default NAME' "
+                  f"({', '.join(left)}).")
     return 0
 
 

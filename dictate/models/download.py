@@ -441,8 +441,9 @@ class _Job:
             os.replace(self.part, self.dest)
         except OSError as exc:
             raise DownloadError(f"Cannot move the download to '{self.dest}': {_reason(exc)}.") from exc
-        with contextlib.suppress(OSError):  # lets a later call reuse it when nothing is published
-            checksum_path(self.dest).write_text(f"{digest}  {self.dest.name}\n", encoding="ascii")
+        if self.sha is None:  # lets a later call reuse it although nothing is published
+            with contextlib.suppress(OSError):
+                checksum_path(self.dest).write_text(f"{digest}  {self.dest.name}\n", encoding="ascii")
         return DownloadResult(self.dest, done, digest, verified=self.sha is not None)
 
     def _discard(self) -> None:

@@ -350,7 +350,8 @@ class ModelStore:
         trash = self._to_trash(target, name)
         shutil.rmtree(trash, ignore_errors=True)
         if self._settings().get("default") == name:
-            self.set_default(None)
+            left = self.names()
+            self.set_default(left[0] if len(left) == 1 else None)  # several left: the user chooses
 
     def set_scorer(
         self,

@@ -251,6 +251,29 @@ def test_closing_while_recording_saves_the_last_words(qtbot, make_window, mic, d
     assert len(saved.split()) >= 3  # the word being spoken at the close is in the file
 
 
+def test_closing_just_after_pressing_record_waits_for_the_stop(qtbot, make_window, mic):
+    mic.audio = speech()
+    window = make_window()
+    wait_model(qtbot, window)
+    window.record_action.trigger()  # the worker has not reported "started" yet
+    window._finish_recording()
+    assert not window.recording
+
+
+def test_hold_key_pressed_while_closing_does_not_record_again(qtbot, make_window, mic, settings):
+    settings.hold_key = "F8"
+    mic.audio = speech()
+    window = make_window()
+    wait_model(qtbot, window)
+    with qtbot.waitSignal(window.recording_changed, timeout=5000):
+        qtbot.keyPress(window.editor, Qt.Key_F8)
+    qtbot.keyRelease(window.editor, Qt.Key_F8)
+    qtbot.keyPress(window.editor, Qt.Key_F8)  # pressed again while finishing, then Ctrl+Q
+    opened = len(mic.streams)
+    window.close()
+    assert len(mic.streams) == opened
+
+
 def test_a_failing_recogniser_does_not_leave_the_microphone_open(qtbot, make_window, mic):
     from dictate.gui.engine import FakeRecogniser
 

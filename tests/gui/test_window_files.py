@@ -161,13 +161,14 @@ def test_subtitles_of_two_files_with_the_same_name(qtbot, make_window, dialogs, 
     window.file_transcripts = [
         ("x.wav", Transcript("first", 0.0, [Word("first", 0.0, 0.3)])),
         ("x.wav", Transcript("second", 0.0, [Word("second", 0.0, 0.3)])),
+        ("x.wav (2)", Transcript("third", 0.0, [Word("third", 0.0, 0.3)])),
     ]
-    dialogs.choice = "x.wav (2)"
+    dialogs.choice = "3."
     dialogs.save_path = str(tmp_path / "x.srt")
     with qtbot.waitSignal(window.text_saved, timeout=5000):
         window.export_subtitles("srt")
-    assert "choose: Export subtitles: ['x.wav (1)', 'x.wav (2)']" in dialogs.asked
-    assert "second" in Path(dialogs.save_path).read_text(encoding="utf-8")
+    assert "choose: Export subtitles: ['1. x.wav', '2. x.wav', '3. x.wav (2)']" in dialogs.asked
+    assert "third" in Path(dialogs.save_path).read_text(encoding="utf-8")
 
 
 def test_cancelling_a_job_while_no_model_is_loaded(qtbot, make_window, tmp_path):
@@ -225,6 +226,28 @@ def test_a_file_is_decoded_off_the_engine_thread(monkeypatch, tmp_path):
         if transcript is not None:
             break
     assert transcript is not None and transcript.text == "alpha bravo charlie delta"  # 1 s of sound
+
+
+def test_a_cancelled_jobs_audio_is_not_kept(monkeypatch, tmp_path):
+    import threading
+
+    from dictate.gui import file_jobs
+    from dictate.gui.engine import FakeRecogniser
+
+    release = threading.Event()
+    def slow_load(path):
+        release.wait(5)
+        return np.zeros(16000, np.float32)
+
+    monkeypatch.setattr(file_jobs, "load_audio", slow_load)
+    job = file_jobs.FileJob(1, tmp_path / "long.mp3")
+    assert job.step(FakeRecogniser("fake")) is None  # decoding has started
+    job.cancel()
+    with pytest.raises(file_jobs.JobCancelled):
+        job.step(FakeRecogniser("fake"))
+    release.set()
+    job._loader.join(5)
+    assert job._loaded is None
 
 
 def test_a_file_that_cannot_be_decoded_fails_its_job(tmp_path):
