@@ -1,3 +1,4 @@
 from dictate.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a multiprocessing child imports it
+    raise SystemExit(main())
