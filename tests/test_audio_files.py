@@ -133,6 +133,31 @@ def test_encodings_read_forwards_only(tmp_path):
     assert 16000 <= len(out) <= 16000 + 640  # whole WAV GSM blocks of 320 samples at 8 kHz
 
 
+@pytest.mark.parametrize("rate", [2147483647, 1])
+def test_impossible_sample_rate_in_the_header(tmp_path, rate):
+    """A damaged rate field would make resampling allocate hundreds of GiB."""
+    path = tmp_path / "rate.wav"
+    sf.write(path, tone(16000), 16000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[24:28] = rate.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(AudioFileError, match="impossible sample rate"):
+        load_audio(path)
+
+
+def test_header_declaring_days_of_audio(tmp_path):
+    """FLAC's STREAMINFO sample count set huge: refused before decoding allocates it."""
+    path = tmp_path / "long.flac"
+    sf.write(path, tone(16000), 16000, format="FLAC")
+    data = bytearray(path.read_bytes())
+    info = 8  # STREAMINFO after "fLaC" and its block header; 36-bit sample count at bytes 13-17
+    data[info + 13] |= 0x0F
+    data[info + 14 : info + 18] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    with pytest.raises(AudioFileError, match="hours of audio"):
+        load_audio(path)
+
+
 def test_header_only_file_has_no_samples(tmp_path):
     path = tmp_path / "header.wav"
     sf.write(path, np.zeros(0, np.float32), 16000)

@@ -218,3 +218,35 @@ def test_alphabet_and_output_classes_must_agree(tmp_path, store):
     path = tmp_path / "bytes.pb"
     path.write_bytes(graph.serialize())
     import_fails(path, store, "alphabet has 255 labels but the model outputs 29 classes")
+
+
+def _tflite_with(tmp_path, name: str, edit) -> Path:
+    data = bytearray((STANDINS / "standin.tflite").read_bytes())
+    edit(data)
+    path = tmp_path / name
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_damaged_tflite_tables_are_refused_before_openvino_sees_them(tmp_path, store):
+    """OpenVINO's TF Lite frontend trusts lengths and indices and crashes on bad ones."""
+    name = b"metadata_sample_rate"
+    at = bytes((STANDINS / "standin.tflite").read_bytes()).index(name) - 4  # the string's length
+
+    def long_string(data):
+        data[at : at + 4] = (0xFFFFFFFF).to_bytes(4, "little")
+
+    import_fails(_tflite_with(tmp_path, "long.tflite", long_string), store, "string runs past the end")
+
+
+def test_implausible_tensor_shape_in_a_graph(tmp_path, store):
+    graph = parse_graphdef((STANDINS / "standin.pb").read_bytes())
+    node = graph.get("layer_1/bias")
+    dims = field_bytes(2, field_varint(1, 3_000_000_000))
+    tensor = field_varint(1, 1) + field_bytes(2, dims) + field_bytes(5, np.zeros(1, np.float32).tobytes())
+    attr = field_bytes(5, field_bytes(1, b"value") + field_bytes(2, field_bytes(8, tensor)))
+    attr += field_bytes(5, field_bytes(1, b"dtype") + field_bytes(2, field_varint(6, 1)))
+    node.raw = field_bytes(1, node.name.encode()) + field_bytes(2, b"Const") + attr
+    path = tmp_path / "huge.pb"
+    path.write_bytes(graph.serialize())
+    import_fails(path, store, "implausible")  # refused at once, not after allocating 12 GB

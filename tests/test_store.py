@@ -268,6 +268,12 @@ def test_bad_scorer_is_refused(store: ModelStore, ir_dir: Path, tmp_path: Path) 
     cut.write_bytes(demo_scorer.read_bytes()[:200_000])
     with pytest.raises(ScorerError, match="damaged or cut short"):
         store.set_scorer("tiny", cut)
+    # cut inside the vocabulary trie: ds-ctcdecoder only complains on stderr and loads it
+    data = demo_scorer.read_bytes()
+    fst_header = data.index(b"EIRT") + 4 + 4 + 1 + 16  # DeepSpeech's header, then OpenFST's
+    cut.write_bytes(data[: fst_header + 20])
+    with pytest.raises(ScorerError, match="vocabulary trie is damaged"):
+        store.set_scorer("tiny", cut)
     assert (store.models_dir / "tiny" / MODEL_JSON).read_text() == before
     assert sorted(p.name for p in (store.models_dir / "tiny").iterdir()) == [
         "model.bin", "model.json", "model.xml"

@@ -43,6 +43,25 @@ def describe_soundfile_error(exc: Exception) -> str:
     return text.strip() or exc.__class__.__name__
 
 
+# Sample rates outside this range only come from damaged headers (and would make resampling
+# allocate absurd amounts of memory); a whole file is decoded at once, up to this many bytes.
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 1000, 768000
+MAX_DECODED_BYTES = 8 << 30
+
+
+def check_declared_size(p: Path, rate: int, frames: int, channels: int) -> None:
+    """Refuse headers whose rate or length cannot be right (or cannot be loaded at once)."""
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioFileError(p, f"its header gives an impossible sample rate ({rate} Hz): it is damaged")
+    if 0 < frames < 2**62 and frames * channels * 4 > MAX_DECODED_BYTES:
+        hours = frames / rate / 3600
+        raise AudioFileError(
+            p,
+            f"its header declares {hours:.1f} hours of audio, more than dictate loads at once "
+            f"({MAX_DECODED_BYTES >> 30} GiB decoded): split it, or the header is damaged",
+        )
+
+
 def load_audio(path: PathLike, target_rate: int = MODEL_SAMPLE_RATE) -> np.ndarray:
     """Load ``path`` as mono float32 samples in [-1, 1) at ``target_rate``.
 
@@ -61,6 +80,7 @@ def load_audio(path: PathLike, target_rate: int = MODEL_SAMPLE_RATE) -> np.ndarr
             rate = f.samplerate
             expected = f.frames
             header_log = f.extra_info
+            check_declared_size(p, rate, expected, f.channels)
             # some encodings (GSM 6.10, G.72x) can only be read forwards, in a known count
             count = -1 if f.seekable() else f.frames
             data = f.read(count, dtype="float32", always_2d=True)
@@ -68,6 +88,8 @@ def load_audio(path: PathLike, target_rate: int = MODEL_SAMPLE_RATE) -> np.ndarr
         raise AudioFileError(p, describe_soundfile_error(exc)) from exc
     except OSError as exc:
         raise AudioFileError(p, exc.strerror or str(exc)) from exc
+    except MemoryError as exc:
+        raise AudioFileError(p, "not enough memory to decode it in one piece") from exc
     if data.shape[0] == 0:
         raise AudioFileError(p, "the file holds no audio samples")
     if 0 < expected < 2**62 and data.shape[0] < expected:
@@ -80,4 +102,7 @@ def load_audio(path: PathLike, target_rate: int = MODEL_SAMPLE_RATE) -> np.ndarr
     if not np.all(np.isfinite(data)):
         raise AudioFileError(p, "the file holds invalid (NaN or infinite) samples")
     mono = to_mono(data)
-    return np.ascontiguousarray(resample(mono, rate, target_rate), dtype=np.float32)
+    try:
+        return np.ascontiguousarray(resample(mono, rate, target_rate), dtype=np.float32)
+    except MemoryError as exc:
+        raise AudioFileError(p, f"not enough memory to resample it from {rate} Hz") from exc

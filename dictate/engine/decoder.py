@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import contextlib
 import logging
 import os
 from dataclasses import dataclass, field, replace
@@ -117,11 +116,26 @@ SCORER_PROBE_TIMEOUT_S = 120.0
 WINDOWS_ABORT_EXIT_CODE = 3  # abort() there (POSIX: killed by SIGABRT, a negative exit code)
 
 
-def _probe_scorer_child(path: str, labels: List[str]) -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)  # KenLM's dying words; the parent says what happened in one line
-    with contextlib.suppress(ScorerError):  # a clean refusal: the caller's own load reports it
-        load_scorer(path, make_alphabet(labels), None, None)
+PROBE_FRAMES = 300  # decoded with the scorer in the probe: LM and trie lookups get exercised
+PROBE_BEAM = 64
+
+
+def _probe_scorer_child(path: str, labels: List[str], log_path: str) -> None:
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log_fd, 2)  # KenLM's and OpenFST's complaints, for the parent to read
+    alphabet = make_alphabet(labels)
+    try:
+        scorer = load_scorer(path, alphabet, None, None)
+    except ScorerError:
+        return  # a clean refusal: the caller's own load reports it
+    # Damage deeper in the file only shows when the decoder walks the LM and the trie.
+    peaked = np.random.default_rng(0).random((PROBE_FRAMES, len(labels) + 1)) ** 4
+    probs = peaked / peaked.sum(axis=1, keepdims=True)
+    state = swigwrapper.DecoderState()
+    if state.init(alphabet, PROBE_BEAM, 1.0, DEFAULT_CUTOFF_TOP_N, scorer, {}) == 0:
+        for i in range(PROBE_FRAMES):
+            state.next(probs[i : i + 1])
+        state.decode(1)
 
 
 def probe_scorer(path: Union[str, os.PathLike], labels: Sequence[str]) -> None:
@@ -134,30 +148,47 @@ def probe_scorer(path: Union[str, os.PathLike], labels: Sequence[str]) -> None:
     is skipped with a warning rather than blamed on the file.
     """
     import multiprocessing
+    import tempfile
 
-    try:
-        child = multiprocessing.get_context("spawn").Process(
-            target=_probe_scorer_child, args=(str(path), list(labels)), daemon=True
-        )
-        child.start()
-    except (OSError, RuntimeError) as exc:
-        log.warning("could not start the scorer check process (%s); loading '%s' unchecked", exc, path)
-        return
-    child.join(SCORER_PROBE_TIMEOUT_S)
-    if child.exitcode is None:
-        child.kill()
-        child.join()
+    with tempfile.TemporaryDirectory(prefix="dictate-scorer-check-") as tmp:
+        child_log = Path(tmp) / "stderr.txt"
+        try:
+            child = multiprocessing.get_context("spawn").Process(
+                target=_probe_scorer_child, args=(str(path), list(labels), str(child_log)), daemon=True
+            )
+            child.start()
+        except (OSError, RuntimeError) as exc:
+            log.warning("could not start the scorer check process (%s); loading '%s' unchecked", exc, path)
+            return
+        child.join(SCORER_PROBE_TIMEOUT_S)
+        hung = child.exitcode is None
+        if hung:
+            child.kill()
+            child.join()
+        complaints = child_log.read_text(errors="replace") if child_log.exists() else ""
+    if hung:
         raise ScorerError(f"Cannot load scorer '{path}': loading it did not finish in "
                           f"{SCORER_PROBE_TIMEOUT_S:.0f} s")
-    killed = child.exitcode < 0 or (os.name == "nt" and child.exitcode == WINDOWS_ABORT_EXIT_CODE)
-    if child.exitcode != 0 and not killed:  # the child failed before or around the load
+    _judge_probe(child.exitcode or 0, complaints, path)  # None only when hung, handled above
+
+
+def _judge_probe(exitcode: int, complaints: str, path: Union[str, os.PathLike]) -> None:
+    killed = exitcode < 0 or (os.name == "nt" and exitcode == WINDOWS_ABORT_EXIT_CODE)
+    if exitcode != 0 and not killed:  # the child failed before or around the load
         log.warning("the scorer check process failed (exit code %s); loading '%s' unchecked",
-                    child.exitcode, path)
+                    exitcode, path)
         return
     if killed:
         raise ScorerError(
             f"Cannot load scorer '{path}': its language model is damaged or cut short "
-            f"(loading it crashed a test process, exit code {child.exitcode}). "
+            f"(loading it crashed a test process, exit code {exitcode}). "
+            "Download or build the scorer again."
+        )
+    # ds-ctcdecoder reports a damaged vocabulary trie (OpenFST) on stderr and loads anyway
+    errors = [line.strip() for line in complaints.splitlines() if "ERROR" in line]
+    if errors:
+        raise ScorerError(
+            f"Cannot load scorer '{path}': its vocabulary trie is damaged ({errors[0][:200]}). "
             "Download or build the scorer again."
         )
 

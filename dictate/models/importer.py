@@ -141,6 +141,16 @@ def convert_checked(
     source: SourceModel, parsed: object, precision: str, progress: Optional[Progress] = None
 ) -> Tuple[ov.Model, List[CheckResult]]:
     """The fast model for ``precision``, after the self-check against the reference."""
+    try:
+        return _convert_checked(source, parsed, precision, progress)
+    except RuntimeError as exc:  # OpenVINO's errors, from a graph our reader let through
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise model_error(source.path, f"OpenVINO cannot convert or run it ({first[:300]})") from exc
+
+
+def _convert_checked(
+    source: SourceModel, parsed: object, precision: str, progress: Optional[Progress]
+) -> Tuple[ov.Model, List[CheckResult]]:
     _report(progress, "converting (OpenVINO reference)", 0.2)
     with tempfile.TemporaryDirectory(prefix="dictate-import-") as tmp:
         try:

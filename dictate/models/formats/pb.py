@@ -7,6 +7,7 @@ the file's bytes until they are converted to numpy arrays.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
@@ -44,6 +45,9 @@ from dictate.models.weights import (
 # tensorflow/core/framework/types.proto
 DT_FLOAT, DT_DOUBLE, DT_INT32, DT_UINT8, DT_INT16, DT_INT8, DT_STRING = 1, 2, 3, 4, 5, 6, 7
 DT_INT64, DT_BOOL, DT_HALF = 9, 10, 19
+# The largest DeepSpeech tensor (n_hidden 2048: the 4096 x 8192 LSTM kernel) has 2^25 values.
+MAX_TENSOR_ELEMENTS = 1 << 28
+
 NUMPY_DTYPES: Dict[int, np.dtype] = {
     DT_FLOAT: np.dtype("<f4"),
     DT_DOUBLE: np.dtype("<f8"),
@@ -202,7 +206,9 @@ def decode_tensor(raw: memoryview) -> Tensor:
     if dtype not in NUMPY_DTYPES:
         raise ValueError(f"unsupported tensor type {dtype}")
     np_dtype = NUMPY_DTYPES[dtype]
-    count = int(np.prod(shape)) if shape else 1
+    count = math.prod(shape) if shape else 1  # Python ints: no overflow
+    if any(d < 0 for d in shape) or count > MAX_TENSOR_ELEMENTS:
+        raise ValueError(f"tensor shape {shape} is implausible (damaged file?)")
     if content is not None and len(content):
         array = np.frombuffer(content, dtype=np_dtype)
     else:
@@ -314,7 +320,7 @@ def _placeholder_shape(graph: GraphDef, name: str, path: Path) -> List[int]:
 def graph_interface(graph: GraphDef, path: Path) -> Tuple[int, int]:
     """Check the inputs and outputs DeepSpeech's client uses; returns ``(n_steps, n_hidden)``."""
     shape = _placeholder_shape(graph, INPUT_NODE, path)
-    if len(shape) != 4 or shape[2:] != [19, 26]:
+    if len(shape) != 4 or shape[0] not in (1, -1) or shape[2:] != [19, 26]:
         raise model_error(path, f"'{INPUT_NODE}' has shape {shape}, expected [1, n_steps, 19, 26]")
     n_steps = shape[1] if shape[1] > 0 else N_STEPS
     _placeholder_shape(graph, INPUT_LENGTHS, path)

@@ -114,6 +114,8 @@ class Table:
         if target is None:
             return None
         length = struct.unpack_from("<I", self.buf, target)[0]
+        if target + 4 + length > len(self.buf):
+            raise FlatbufferError("string runs past the end")
         return bytes(self.buf[target + 4 : target + 4 + length]).decode("utf-8", "replace")
 
     def vector_raw(self, index: int, itemsize: int) -> Optional[memoryview]:
@@ -283,12 +285,21 @@ def parse_tflite(data: bytes) -> TFLiteModel:
         builtin, custom = codes[index]
         name = f"CUSTOM:{custom}" if builtin == OP_CUSTOM else f"BUILTIN_{builtin}"
         operators.append(Operator(i, name, builtin, op.vector(1, "i"), op.vector(2, "i")))
+    inputs, outputs = sub.vector(1, "i"), sub.vector(2, "i")
+    # Out-of-range indices crash OpenVINO's TF Lite frontend (it trusts them): refuse them here.
+    if any(not 0 <= t.buffer < len(buffers) for t in tensors):
+        raise FlatbufferError("a tensor refers to a buffer that does not exist")
+    if any(not t.name or "\x00" in t.name for t in tensors):  # TF's converter names every tensor
+        raise FlatbufferError("a tensor has no name (its table is damaged)")
+    used = inputs + outputs + [i for op in operators for i in op.inputs + op.outputs]
+    if any(not -1 <= i < len(tensors) for i in used) or any(i < 0 for i in inputs + outputs):
+        raise FlatbufferError("a tensor index is out of range")
     return TFLiteModel(
         data=buf,
         tensors=tensors,
         operators=operators,
-        inputs=sub.vector(1, "i"),
-        outputs=sub.vector(2, "i"),
+        inputs=inputs,
+        outputs=outputs,
         buffers=buffers,
         description=root.string(3) or "",
     )
@@ -387,11 +398,11 @@ def _input_shape(model: TFLiteModel, name: str, path: Path) -> List[int]:
 def tflite_interface(model: TFLiteModel, path: Path) -> Tuple[int, int]:
     """Check DeepSpeech's inputs and outputs; returns ``(n_steps, n_hidden)``."""
     shape = _input_shape(model, "input_node", path)
-    if len(shape) != 4 or shape[2:] != [WINDOW_FRAMES, N_INPUT]:
+    if len(shape) != 4 or shape[0] not in (1, -1) or shape[2:] != [WINDOW_FRAMES, N_INPUT]:
         raise model_error(path, f"'input_node' has shape {shape}, expected [1, n_steps, 19, 26]")
     state = _input_shape(model, "previous_state_c", path)
     _input_shape(model, "previous_state_h", path)
-    if len(state) != 2 or state[1] <= 0:
+    if len(state) != 2 or state[0] not in (1, -1) or state[1] <= 0:
         raise model_error(path, f"'previous_state_c' has shape {state}, expected [1, n_hidden]")
     for name in ("logits", "new_state_c", "new_state_h"):
         if model.tensor_index(name, model.outputs) is None:
