@@ -291,6 +291,8 @@ def parse_tflite(data: bytes) -> TFLiteModel:
         raise FlatbufferError("a tensor refers to a buffer that does not exist")
     if any(not t.name or "\x00" in t.name for t in tensors):  # TF's converter names every tensor
         raise FlatbufferError("a tensor has no name (its table is damaged)")
+    if any(not op.outputs for op in operators):
+        raise FlatbufferError("an operator has no outputs (its table is damaged)")
     used = inputs + outputs + [i for op in operators for i in op.inputs + op.outputs]
     if any(not -1 <= i < len(tensors) for i in used) or any(i < 0 for i in inputs + outputs):
         raise FlatbufferError("a tensor index is out of range")
