@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,8 +13,7 @@ from ds_ctcdecoder import swigwrapper
 
 from dictate.engine.transcript import Transcript, words_from_tokens
 from dictate.errors import ScorerError
-
-log = logging.getLogger(__name__)
+from dictate.processes import crash_in_child
 
 ENGLISH_LABELS: Tuple[str, ...] = (" ",) + tuple("abcdefghijklmnopqrstuvwxyz") + ("'",)
 
@@ -113,7 +111,6 @@ def load_scorer(
 
 
 SCORER_PROBE_TIMEOUT_S = 120.0
-WINDOWS_ABORT_EXIT_CODE = 3  # abort() there (POSIX: killed by SIGABRT, a negative exit code)
 
 
 PROBE_FRAMES = 300  # decoded with the scorer in the probe: LM and trie lookups get exercised
@@ -139,52 +136,26 @@ def _probe_scorer_child(path: str, labels: List[str], log_path: str) -> None:
 
 
 def probe_scorer(path: Union[str, os.PathLike], labels: Sequence[str]) -> None:
-    """Load a scorer once in a throw-away process before this one trusts it.
+    """Load a scorer, and decode with it, once in a throw-away process before this one does.
 
     KenLM throws C++ exceptions that nothing catches on some damaged files (one cut short,
-    say), which aborts the whole process, GUI and unsaved text included. A child process
-    takes that blow instead. Raises ScorerError when loading killed the child or hung; if the
-    child could not run at all (no ``__main__`` guard in the calling script, say), the check
-    is skipped with a warning rather than blamed on the file.
+    say), and a damaged LM can crash the first decode step: either would take the whole
+    process down, GUI and unsaved text included. A child process takes that blow instead.
+    ds-ctcdecoder only complains on stderr about a damaged vocabulary trie; the child's stderr
+    is read for that. Raises ScorerError for all three.
     """
-    import multiprocessing
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="dictate-scorer-check-") as tmp:
         child_log = Path(tmp) / "stderr.txt"
-        try:
-            child = multiprocessing.get_context("spawn").Process(
-                target=_probe_scorer_child, args=(str(path), list(labels), str(child_log)), daemon=True
-            )
-            child.start()
-        except (OSError, RuntimeError) as exc:
-            log.warning("could not start the scorer check process (%s); loading '%s' unchecked", exc, path)
-            return
-        child.join(SCORER_PROBE_TIMEOUT_S)
-        hung = child.exitcode is None
-        if hung:
-            child.kill()
-            child.join()
+        died = crash_in_child(_probe_scorer_child, (str(path), list(labels), str(child_log)),
+                              SCORER_PROBE_TIMEOUT_S)
         complaints = child_log.read_text(errors="replace") if child_log.exists() else ""
-    if hung:
-        raise ScorerError(f"Cannot load scorer '{path}': loading it did not finish in "
-                          f"{SCORER_PROBE_TIMEOUT_S:.0f} s")
-    _judge_probe(child.exitcode or 0, complaints, path)  # None only when hung, handled above
-
-
-def _judge_probe(exitcode: int, complaints: str, path: Union[str, os.PathLike]) -> None:
-    killed = exitcode < 0 or (os.name == "nt" and exitcode == WINDOWS_ABORT_EXIT_CODE)
-    if exitcode != 0 and not killed:  # the child failed before or around the load
-        log.warning("the scorer check process failed (exit code %s); loading '%s' unchecked",
-                    exitcode, path)
-        return
-    if killed:
+    if died:
         raise ScorerError(
             f"Cannot load scorer '{path}': its language model is damaged or cut short "
-            f"(loading it crashed a test process, exit code {exitcode}). "
-            "Download or build the scorer again."
+            f"(loading and using it in a test process: {died}). Download or build the scorer again."
         )
-    # ds-ctcdecoder reports a damaged vocabulary trie (OpenFST) on stderr and loads anyway
     errors = [line.strip() for line in complaints.splitlines() if "ERROR" in line]
     if errors:
         raise ScorerError(
