@@ -12,6 +12,7 @@ import numpy as np
 
 from dictate import __version__
 from dictate.errors import DictateError
+from dictate.processes import RUN_CHECK_FLAG
 
 if TYPE_CHECKING:
     from dictate.engine.decoder import DecoderSettings
@@ -282,6 +283,11 @@ COMMANDS: Dict[Optional[str], Callable[[argparse.Namespace], int]] = {
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``dictate`` command."""
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == [RUN_CHECK_FLAG]:  # a frozen bundle asked to run a crash check (dictate.checks)
+        from dictate.checks import main as run_check
+
+        return run_check(raw[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = COMMANDS.get(args.command) or getattr(args, "handler", None)

@@ -6,42 +6,52 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
-from typing import Any, Callable, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 log = logging.getLogger(__name__)
 
 WINDOWS_ABORT_EXIT_CODE = 3  # abort() there (POSIX: killed by SIGABRT, a negative exit code)
+RUN_CHECK_FLAG = "--run-check"  # how a frozen app binary is asked to run a check
 
 
-def crash_in_child(target: Callable[..., Any], args: Sequence[Any], timeout_s: float) -> Optional[str]:
-    """Run ``target(*args)`` in a spawned child process; how it died, or None.
+def check_command(check: str, args: Sequence[str]) -> List[str]:
+    """The command line that runs ``dictate.checks`` ``check`` in a new process.
 
-    Returns "crashed (exit code N)" when native code killed it (a signal on POSIX, abort() on
-    Windows) and "did not finish in N s" when it hung (it is killed). A child that could not
-    run at all (no ``__main__`` guard in the calling script, say) or that raised a Python
-    exception is not counted against the input: that is logged and None returned. Blocking:
-    call it from a worker thread in the GUI. ``target`` must be importable (module level).
+    ``python -m dictate.checks`` from a Python install; the app binary itself with
+    ``--run-check`` in a frozen bundle (where ``sys.executable`` is the app).
     """
-    import multiprocessing
+    if getattr(sys, "frozen", False):
+        return [sys.executable, RUN_CHECK_FLAG, check, *args]
+    return [sys.executable, "-m", "dictate.checks", check, *args]
 
+
+def crash_in_child(check: str, args: Sequence[str], timeout_s: float) -> Tuple[Optional[str], str]:
+    """Run the native-code check ``check`` (see ``dictate.checks``) in a child process.
+
+    Returns (how it died, its stderr). "How it died" is "crashed (exit code N)" when native
+    code killed it (a signal on POSIX, abort() on Windows), "did not finish in N s" when it hung
+    (it is then killed), else None; a child that failed for another reason (exit code 1: a
+    Python error) is logged and not counted against the input. Blocking: call it from a worker
+    thread in the GUI. Unlike multiprocessing, this never re-imports the caller's ``__main__``.
+    """
+    command = check_command(check, args)
     try:
-        child = multiprocessing.get_context("spawn").Process(target=target, args=tuple(args), daemon=True)
-        child.start()
-    except (OSError, RuntimeError) as exc:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return f"did not finish in {timeout_s:.0f} s", ""
+    except OSError as exc:
         log.warning("could not start a check process (%s); going on unchecked", exc)
-        return None
-    child.join(timeout_s)
-    if child.exitcode is None:
-        child.kill()
-        child.join()
-        return f"did not finish in {timeout_s:.0f} s"
-    code = child.exitcode
+        return None, ""
+    stderr = done.stderr.decode("utf-8", "replace")
+    code = done.returncode
     if code < 0 or (os.name == "nt" and code == WINDOWS_ABORT_EXIT_CODE):
-        return f"crashed (exit code {code})"
+        return f"crashed (exit code {code})", stderr
     if code != 0:
-        log.warning("a check process failed (exit code %s); going on unchecked", code)
-    return None
+        log.warning("a check process failed (exit code %s): %s", code, stderr.strip()[-500:])
+    return None, stderr
 
 
 def pid_alive(pid: int) -> bool:

@@ -140,7 +140,8 @@ def _convert_tflite(path: str) -> ov.Model:
     return fe.convert(fe.load(path))
 
 
-def _convert_tflite_in_child(path: str) -> None:
+def try_tflite_conversion(path: str) -> None:
+    """Convert a ``.tflite`` and drop the result (what the crash check's child runs)."""
     with contextlib.suppress(*FRONTEND_ERRORS):  # a clean refusal: the caller's conversion reports it
         _convert_tflite(path)
 
@@ -152,7 +153,7 @@ def reference_from_tflite(path: Path) -> ov.Model:
     operator's options, say) can crash it, so the conversion is tried in a throw-away process
     first (measured: 2 of 1,000 mutated stand-ins got past the reader's checks and crashed it).
     """
-    died = crash_in_child(_convert_tflite_in_child, (str(path),), TFLITE_CHECK_TIMEOUT_S)
+    died, _ = crash_in_child("tflite", [str(path)], TFLITE_CHECK_TIMEOUT_S)
     if died:
         raise ModelError(f"OpenVINO's TF Lite frontend {died} on it: the file is damaged")
     try:
