@@ -70,6 +70,18 @@ def test_unsupported_extension(tmp_path, store):
     import_fails(path, store, "unsupported file type")
 
 
+def standin_with_const(tmp_path: Path, name: str, node_name: str, tensor: bytes, dtype: int) -> Path:
+    """standin.pb with the Const ``node_name`` replaced by a TensorProto ``tensor`` of ``dtype``."""
+    graph = parse_graphdef((STANDINS / "standin.pb").read_bytes())
+    node = graph.get(node_name)
+    attr = field_bytes(5, field_bytes(1, b"value") + field_bytes(2, field_bytes(8, tensor)))
+    attr += field_bytes(5, field_bytes(1, b"dtype") + field_bytes(2, field_varint(6, dtype)))
+    node.raw = field_bytes(1, node.name.encode()) + field_bytes(2, b"Const") + attr
+    path = tmp_path / name
+    path.write_bytes(graph.serialize())
+    return path
+
+
 def test_graph_that_is_not_deepspeech(tmp_path, store):
     # A valid GraphDef with one Const node.
     tensor = field_varint(1, 1) + field_bytes(4, np.zeros(4, np.float32).tobytes())
@@ -159,15 +171,8 @@ def test_failure_while_writing_leaves_nothing(monkeypatch, store):
 
 
 def test_unknown_feature_settings_refused(tmp_path, store):
-    graph = parse_graphdef((STANDINS / "standin.pb").read_bytes())
-    node = graph.get("metadata_sample_rate")
     tensor = field_varint(1, 3) + field_bytes(2, field_bytes(2, field_varint(1, 1))) + field_varint(7, 8000)
-    attr = field_bytes(5, field_bytes(1, b"value") + field_bytes(2, field_bytes(8, tensor)))
-    attr += field_bytes(5, field_bytes(1, b"dtype") + field_bytes(2, field_varint(6, 3)))
-    node.raw = field_bytes(1, node.name.encode()) + field_bytes(2, b"Const") + attr
-    path = tmp_path / "8k.pb"
-    path.write_bytes(graph.serialize())
-    import_fails(path, store, "8000 Hz")
+    import_fails(standin_with_const(tmp_path, "8k.pb", "metadata_sample_rate", tensor, 3), store, "8000 Hz")
 
 
 def test_ir_import(tmp_path, store):
@@ -209,14 +214,8 @@ def test_alphabet_and_output_classes_must_agree(tmp_path, store):
     blob = bytearray((255).to_bytes(2, "little"))
     for key in range(255):
         blob += key.to_bytes(2, "little") + (1).to_bytes(2, "little") + bytes([key + 1])
-    graph = parse_graphdef((STANDINS / "standin.pb").read_bytes())
-    node = graph.get("metadata_alphabet")
     tensor = field_varint(1, 7) + field_bytes(2, b"") + field_bytes(8, bytes(blob))
-    attr = field_bytes(5, field_bytes(1, b"value") + field_bytes(2, field_bytes(8, tensor)))
-    attr += field_bytes(5, field_bytes(1, b"dtype") + field_bytes(2, field_varint(6, 7)))
-    node.raw = field_bytes(1, node.name.encode()) + field_bytes(2, b"Const") + attr
-    path = tmp_path / "bytes.pb"
-    path.write_bytes(graph.serialize())
+    path = standin_with_const(tmp_path, "bytes.pb", "metadata_alphabet", tensor, 7)
     import_fails(path, store, "alphabet has 255 labels but the model outputs 29 classes")
 
 
@@ -240,13 +239,7 @@ def test_damaged_tflite_tables_are_refused_before_openvino_sees_them(tmp_path, s
 
 
 def test_implausible_tensor_shape_in_a_graph(tmp_path, store):
-    graph = parse_graphdef((STANDINS / "standin.pb").read_bytes())
-    node = graph.get("layer_1/bias")
     dims = field_bytes(2, field_varint(1, 3_000_000_000))
     tensor = field_varint(1, 1) + field_bytes(2, dims) + field_bytes(5, np.zeros(1, np.float32).tobytes())
-    attr = field_bytes(5, field_bytes(1, b"value") + field_bytes(2, field_bytes(8, tensor)))
-    attr += field_bytes(5, field_bytes(1, b"dtype") + field_bytes(2, field_varint(6, 1)))
-    node.raw = field_bytes(1, node.name.encode()) + field_bytes(2, b"Const") + attr
-    path = tmp_path / "huge.pb"
-    path.write_bytes(graph.serialize())
+    path = standin_with_const(tmp_path, "huge.pb", "layer_1/bias", tensor, 1)
     import_fails(path, store, "implausible")  # refused at once, not after allocating 12 GB

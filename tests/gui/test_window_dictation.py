@@ -76,7 +76,8 @@ def test_hold_to_talk_records_while_key_is_down(qtbot, make_window, mic, setting
     assert "F8" not in window.editor.toPlainText()
 
 
-def test_hold_key_pressed_again_while_finishing_records_again(qtbot, make_window, mic, settings):
+def hold_and_release(qtbot, make_window, mic, settings):
+    """A window whose hold-to-talk key (F8) was pressed and released: it is finishing."""
     settings.hold_key = "F8"
     mic.audio = speech()
     window = make_window()
@@ -84,6 +85,11 @@ def test_hold_key_pressed_again_while_finishing_records_again(qtbot, make_window
     with qtbot.waitSignal(window.recording_changed, timeout=5000):
         qtbot.keyPress(window.editor, Qt.Key_F8)
     qtbot.keyRelease(window.editor, Qt.Key_F8)
+    return window
+
+
+def test_hold_key_pressed_again_while_finishing_records_again(qtbot, make_window, mic, settings):
+    window = hold_and_release(qtbot, make_window, mic, settings)
     assert window.stopping  # the worker is finishing the utterance
     qtbot.keyPress(window.editor, Qt.Key_F8)  # the next one starts before it is done
     qtbot.waitUntil(lambda: window.recording and not window.stopping, timeout=5000)
@@ -261,13 +267,7 @@ def test_closing_just_after_pressing_record_waits_for_the_stop(qtbot, make_windo
 
 
 def test_hold_key_pressed_while_closing_does_not_record_again(qtbot, make_window, mic, settings):
-    settings.hold_key = "F8"
-    mic.audio = speech()
-    window = make_window()
-    wait_model(qtbot, window)
-    with qtbot.waitSignal(window.recording_changed, timeout=5000):
-        qtbot.keyPress(window.editor, Qt.Key_F8)
-    qtbot.keyRelease(window.editor, Qt.Key_F8)
+    window = hold_and_release(qtbot, make_window, mic, settings)
     qtbot.keyPress(window.editor, Qt.Key_F8)  # pressed again while finishing, then Ctrl+Q
     opened = len(mic.streams)
     window.close()
