@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -129,10 +130,18 @@ class ReplayMic:
 
 
 @functools.cache
+def speech_file(name: str) -> Path:
+    """A clip of ../shared/data/speech; the test is skipped where that folder is missing."""
+    path = SPEECH / name
+    if not path.is_file():
+        pytest.skip(f"shared speech clip not found at {path}")
+    return path
+
+
 def speech(name: str = "ps_goforward.wav") -> np.ndarray:
     from dictate.audio.files import load_audio
 
-    return load_audio(SPEECH / name)
+    return load_audio(speech_file(name))
 
 
 def drop(widget, paths) -> bool:

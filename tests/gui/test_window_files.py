@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication, QTextCursor
 from dictate.gui.engine import FakeEngine
 
 from .conftest import wait_model
-from .helpers import SPEECH, drop, speech
+from .helpers import drop, speech, speech_file
 
 
 def long_wav(tmp_path: Path, seconds: float = 60.0) -> Path:
@@ -25,7 +25,7 @@ def long_wav(tmp_path: Path, seconds: float = 60.0) -> Path:
 def test_dropped_files_are_transcribed_under_their_names(qtbot, make_window):
     window = make_window()
     wait_model(qtbot, window)
-    files = [SPEECH / "ps_goforward.wav", SPEECH / "s4_1984.wav"]
+    files = [speech_file("ps_goforward.wav"), speech_file("s4_1984.wav")]
     done = []
     window.job_finished.connect(lambda job_id, state: done.append(state))
     assert drop(window.editor.viewport(), files)
@@ -42,7 +42,7 @@ def test_dropped_files_are_transcribed_under_their_names(qtbot, make_window):
 def test_open_files_from_the_menu(qtbot, make_window, dialogs):
     window = make_window()
     wait_model(qtbot, window)
-    dialogs.open_paths = [str(SPEECH / "s4_12345.wav")]
+    dialogs.open_paths = [str(speech_file("s4_12345.wav"))]
     with qtbot.waitSignal(window.job_finished, timeout=10000) as finished:
         window.open_action.trigger()
     assert finished.args[1] == "done"
@@ -57,7 +57,7 @@ def test_a_bad_file_reports_its_error_and_other_jobs_go_on(qtbot, make_window, t
     wait_model(qtbot, window)
     states = {}
     window.job_finished.connect(lambda job_id, state: states.__setitem__(job_id, state))
-    ids = window.add_files([str(bad), str(SPEECH / "ps_goforward.wav"), str(missing)])
+    ids = window.add_files([str(bad), str(speech_file("ps_goforward.wav")), str(missing)])
     qtbot.waitUntil(lambda: len(states) == 3, timeout=10000)
     assert [states[i] for i in ids] == ["failed", "done", "failed"]
     row = window.jobs_panel.rows[ids[0]]
@@ -107,7 +107,7 @@ def test_save_text_export_subtitles_and_copy_all(qtbot, make_window, dialogs, tm
     wait_model(qtbot, window)
     done = []
     window.job_finished.connect(lambda *a: done.append(a))
-    window.add_files([str(SPEECH / "ps_goforward.wav"), str(SPEECH / "s4_1984.wav")])
+    window.add_files([str(speech_file("ps_goforward.wav")), str(speech_file("s4_1984.wav"))])
     qtbot.waitUntil(lambda: len(done) == 2, timeout=10000)
 
     dialogs.save_path = str(tmp_path / "out.txt")

@@ -12,7 +12,7 @@ from dictate.gui.engine import RealEngine
 from dictate.gui.loop_probe import EventLoopProbe
 
 from .conftest import wait_model
-from .helpers import SPEECH, device, speech
+from .helpers import device, speech, speech_file
 
 UI_DELAY_LIMIT_MS = 50.0
 # The worst single delay also counts the OS scheduler: on a loaded 2-core machine (other jobs
@@ -68,7 +68,7 @@ def test_live_dictation_matches_the_engine(qtbot, real_window, mic, tiny_model, 
 def test_file_job_matches_the_engine(qtbot, real_window, tiny_model):
     window = real_window()
     wait_model(qtbot, window)
-    path = SPEECH / "dsrel_2830-3980-0043.wav"
+    path = speech_file("dsrel_2830-3980-0043.wav")
     with qtbot.waitSignal(window.job_finished, timeout=20000) as finished:
         window.add_files([str(path)])
     assert finished.args[1] == "done"
@@ -88,7 +88,8 @@ def test_ui_thread_never_waits_while_recording_and_transcribing(qtbot, real_wind
     wait_model(qtbot, window)
     probe = EventLoopProbe()
     probe.start()
-    window.add_files([str(SPEECH / n) for n in ("ps_sense_0920.wav", "ps_sense_0890.wav", "whisper_jfk.wav")])
+    clips = ("ps_sense_0920.wav", "ps_sense_0890.wav", "whisper_jfk.wav")
+    window.add_files([str(speech_file(n)) for n in clips])
     window.start_recording()
     qtbot.waitUntil(lambda: bool(mic.streams) and mic.last.played.is_set(), timeout=20000)
     with qtbot.waitSignal(window.recording_changed, timeout=10000):
