@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "train"))
+import pack  # noqa: E402
+import synth  # noqa: E402
 from augment import band_mask_matrices, vtlp_matrices  # noqa: E402
 from common import fold_normalization  # noqa: E402
 from interpolate import interpolate  # noqa: E402
@@ -30,6 +33,56 @@ def test_bundle_clips_values_outside_the_grid() -> None:
     lo, step = np.array([0.0, 0.0], np.float32), np.array([0.25, 0.25], np.float32)
     back = dequantize(quantize(feats, lo, step, 5), lo, step)  # grid 0, 0.25, ..., 1.0
     np.testing.assert_allclose(back, [[0.0, 0.5], [0.0, 1.0], [1.0, 0.0]])
+
+
+def _cache_split(features: Path, name: str, frames: np.ndarray, lengths: list) -> None:
+    np.save(features / f"{name}.npy", frames)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    np.save(features / f"{name}.index.npy", np.stack([offsets, lengths], axis=1))
+    (features / f"{name}.txt").write_text("\n".join(f"{name} {i}" for i in range(len(lengths))) + "\n")
+
+
+def test_splits_added_to_a_pack_use_its_grid(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("DICTATE_TRAIN_DIR", str(tmp_path))
+    features = tmp_path / "features"
+    features.mkdir()
+    rng = np.random.default_rng(1)
+    train = rng.normal(0, 4, size=(3000, 26)).astype(np.float32)
+    _cache_split(features, "train", train, [1000, 2000])
+    np.savez(features / "stats.npz", mean=train.mean(axis=0), std=train.std(axis=0))
+    assert pack.main(["--splits", "train", "--out", str(tmp_path / "p")]) == 0
+    grid = (tmp_path / "p" / "meta.json").read_text()
+    more = rng.normal(0, 8, size=(500, 26)).astype(np.float32)  # wider: must be clipped to train's grid
+    _cache_split(features, "extra", more, [200, 300])
+    assert pack.main(["--splits", "extra", "--add-to", str(tmp_path / "p")]) == 0
+    meta = (tmp_path / "p" / "meta.json").read_text()
+    assert '"splits": ["train", "extra"]' in meta and meta.split('"splits"')[0] == grid.split('"splits"')[0]
+    frames, index, texts = pack.load_split(tmp_path / "p", "extra")
+    assert index.tolist() == [[0, 200], [200, 300]] and texts == ["extra 0", "extra 1"]
+    grid_meta = json.loads(meta)
+    lo, step = np.asarray(grid_meta["lo"], np.float32), np.asarray(grid_meta["step"], np.float32)
+    hi = lo + step * (grid_meta["levels"] - 1)  # train's 0.02nd to 99.98th percentile
+    assert np.all((frames >= lo - 1e-3) & (frames <= hi + 1e-3))  # clipped to train's grid
+    inside = (more > lo) & (more < hi)
+    assert 0.5 < inside.mean() < 0.999
+    assert np.all((np.abs(frames - more) <= step / 2 + 1e-3)[inside])
+    train_back, _, _ = pack.load_split(tmp_path / "p", "train")
+    assert np.array_equal(train_back, dequantize(quantize(train, lo, step, 64), lo, step))
+
+
+def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
+    import random
+
+    picked = {split: set() for split in ("train4", "val4", "test")}
+    for split, voices in picked.items():
+        rng = random.Random(split)
+        for _ in range(3000):
+            engine, voice, _params = synth.pick_voice(rng, split)
+            voices.add((engine, voice))
+    assert picked["val4"] == set(synth.VAL4_VOICES)
+    assert {e for e, _ in picked["train4"]} == {"pico", "espeak"}
+    assert len(picked["train4"]) == 2 + 3 + 14
+    assert not picked["train4"] & (picked["val4"] | picked["test"])
 
 
 def test_folded_normalisation_gives_the_same_layer_output() -> None:

@@ -10,9 +10,11 @@ the same probabilities are also decoded greedily (best path, no scorer: the acou
 alone). Sets: ``test`` = held-out synthetic sentences spoken by held-out voices, ``dev`` =
 held-out sentences by training voices, ``val`` = the dev sentences by stretched training
 voices (a stand-in for an unseen voice), ``val2`` = the dev sentences by training voices through
-a random microphone-like EQ, ``val3`` = val's voices through that EQ, ``real`` = the 21 real recordings in
-``shared/data/speech`` (manifest.csv). The synthetic sets are also broken down by voice
-(dev and val by synthesiser, and by voice except espeak-ng's many variants).
+a random microphone-like EQ, ``val3`` = val's voices through that EQ, ``val4`` = the dev sentences
+by recorded voices no training split uses (mbrola us3, ro1, gr2 through espeak-ng; festival's
+rab_diphone), ``real`` = the 21 real recordings in ``shared/data/speech`` (manifest.csv). The
+synthetic sets are also broken down by voice (dev and val by synthesiser, and by voice except
+espeak-ng's many variants).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def main(argv: List[str] | None = None) -> int:
     )
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
     parser.add_argument("--int8", default=str(work_dir() / "builds" / "demo-en-int8"), help="'' to skip")
-    parser.add_argument("--sets", default="test,real", help="comma-separated: test, dev, val(2,3), real")
+    parser.add_argument("--sets", default="test,real", help="comma-separated: test, dev, val(2,3,4), real")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--show", type=int, default=0, help="print N example transcripts per set")
     args = parser.parse_args(argv)
@@ -92,7 +94,7 @@ def main(argv: List[str] | None = None) -> int:
             if set_name != "real":
                 groups: Dict[str, List[int]] = defaultdict(list)
                 for i, (_, _, g) in enumerate(items):
-                    if set_name == "test" or not g.startswith("espeak:"):  # dev/val: 54 espeak variants
+                    if set_name in ("test", "val4") or not g.startswith("espeak:"):  # dev/val: 54 variants
                         groups[g].append(i)
                     groups[g.split(":")[0] + ":*"].append(i)  # per synthesiser too
                 for g, ids in sorted(groups.items()):

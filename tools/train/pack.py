@@ -1,6 +1,7 @@
 """Pack cached feature splits into a small lossy-compressed bundle for a remote trainer (dev only).
 
     python tools/train/pack.py --splits train,train2,train3,dev,test [--levels 64] [--out DIR]
+    python tools/train/pack.py --splits train4 --add-to DIR     # more splits, on DIR's own grid
 
 A GPU machine lent for a few minutes takes a limited upload, so the MFCC frames of every
 split (``<work>/features``, see features.py) are quantised per coefficient to ``--levels``
@@ -21,7 +22,7 @@ import json
 import lzma
 import sys
 from pathlib import Path
-from typing import List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
@@ -54,6 +55,22 @@ def load_split(pack: Path, name: str) -> Tuple[np.ndarray, np.ndarray, List[str]
     return feats, index, texts
 
 
+def new_grid(src: Path, levels: int) -> Dict[str, Any]:
+    """Quantisation grid from the training frames' percentiles, and the normalisation statistics."""
+    train = np.load(src / "train.npy", mmap_mode="r")
+    sample = np.asarray(train[:: max(1, len(train) // 400000)], np.float64)
+    lo = np.percentile(sample, 0.02, axis=0).astype(np.float32)
+    hi = np.percentile(sample, 99.98, axis=0).astype(np.float32)
+    stats = np.load(src / "stats.npz")
+    return {
+        "levels": levels,
+        "lo": lo.tolist(),
+        "step": ((hi - lo) / (levels - 1)).astype(np.float32).tolist(),
+        "mean": stats["mean"].tolist(),
+        "std": stats["std"].tolist(),
+    }
+
+
 def main(argv: List[str] | None = None) -> int:
     """Pack the named splits."""
     parser = argparse.ArgumentParser(
@@ -62,35 +79,31 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--splits", default="train,train2,train3,dev,test")
     parser.add_argument("--levels", type=int, default=64)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--add-to", type=Path, default=None, help="add the splits to this pack, on its grid")
     args = parser.parse_args(argv)
-    root = work_dir()
-    src = root / "features"
-    out = args.out or root / "pack"
+    src = work_dir() / "features"
+    names = args.splits.split(",")
+    if args.add_to:
+        out = args.add_to
+        meta = json.loads((out / "meta.json").read_text())
+        meta["splits"] = list(dict.fromkeys(meta["splits"] + names))
+    else:
+        out = args.out or work_dir() / "pack"
+        meta = new_grid(src, args.levels)
+        meta["splits"] = names
     out.mkdir(parents=True, exist_ok=True)
-    train = np.load(src / "train.npy", mmap_mode="r")
-    sample = np.asarray(train[:: max(1, len(train) // 400000)], np.float64)
-    lo = np.percentile(sample, 0.02, axis=0).astype(np.float32)
-    hi = np.percentile(sample, 99.98, axis=0).astype(np.float32)
-    step = ((hi - lo) / (args.levels - 1)).astype(np.float32)
-    stats = np.load(src / "stats.npz")
-    meta = {
-        "levels": args.levels,
-        "lo": lo.tolist(),
-        "step": step.tolist(),
-        "mean": stats["mean"].tolist(),
-        "std": stats["std"].tolist(),
-        "splits": args.splits.split(","),
-    }
+    lo, step = np.asarray(meta["lo"], np.float32), np.asarray(meta["step"], np.float32)
+    std = np.asarray(meta["std"], np.float32)
     (out / "meta.json").write_text(json.dumps(meta) + "\n")
     total = 0
-    for name in meta["splits"]:
+    for name in names:
         feats = np.load(src / f"{name}.npy")
-        blob = quantize(feats, lo, step, args.levels)
+        blob = quantize(feats, lo, step, meta["levels"])
         (out / f"{name}.q.xz").write_bytes(blob)
         index = np.load(src / f"{name}.index.npy").astype(np.int64)
         np.save(out / f"{name}.index.npy", index)
         (out / f"{name}.txt").write_text((src / f"{name}.txt").read_text(encoding="utf-8"), encoding="utf-8")
-        err = np.abs(dequantize(blob, lo, step) - feats) / stats["std"]
+        err = np.abs(dequantize(blob, lo, step) - feats) / std
         total += len(blob)
         print(
             f"{name}: {len(feats)} frames ({len(feats) / 50 / 3600:.2f} h) -> {len(blob) / 1e6:.1f} MB "

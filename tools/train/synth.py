@@ -1,7 +1,9 @@
 """Synthesise the demo model's speech offline with Debian's speech synthesisers (dev only).
 
 Voices: espeak-ng (English accents × its voice variants), flite (kal, kal16, awb, slt, rms)
-and festival (kal_diphone, ked_diphone, cmu_us_slt_arctic_hts). Each sentence is spoken by one
+and festival (kal_diphone, ked_diphone, cmu_us_slt_arctic_hts); for TRAIN4 and VAL4 also
+the recorded diphone sets of mbrola (driven by espeak-ng) and SVOX Pico (Debian contrib and
+non-free). Each sentence is spoken by one
 voice with a random rate and pitch, then augmented: gain, optional room reverberation (a
 synthetic exponentially decaying impulse response), optional band limiting, optional noise
 (white, pink or brown, 5–40 dB SNR), a little silence around it. Everything is written as
@@ -22,6 +24,13 @@ sentences again, ``val2.txt`` = ``dev.txt``) is spoken by training voices drawn 
 clip through a random microphone-like EQ (:func:`microphone_eq`) before the usual augmentation:
 a check of robustness to spectral balance, which no training clip varies this much. VAL3
 combines the two: VAL's stretched voices through the same random EQ.
+
+TRAIN4 (``train4.txt`` = train + train2's sentences again) is spoken only by voices no other
+split has: SVOX Pico's en-US and en-GB (25%), mbrola's us1, us2 and en1 (35%) and 14 of
+mbrola's other languages' diphone sets reading English (40%: accented speakers), 90% of it
+speed-perturbed over 0.82–1.2× as in TRAIN3. VAL4 (the dev sentences) is spoken by recorded
+speakers no training split has (mbrola us3, ro1 and gr2 through espeak-ng, festival's
+rab_diphone): the validation stand-in for TEST's unseen voices.
 
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
@@ -127,6 +136,32 @@ TRAIN_FLITE = ["kal", "kal16", "awb", "slt"]
 TEST_FLITE = ["rms"]
 FESTIVAL_VOICES = ["kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts"]
 TEST_VOICES = [f"espeak:{v}" for v in TEST_ESPEAK_VARIANTS] + [f"flite:{v}" for v in TEST_FLITE]
+# Debian contrib/non-free voices (session 8): recorded human diphone sets and SVOX Pico.
+PICO_VOICES = ["en-US", "en-GB"]  # libttspico-utils (Apache-2.0)
+TRAIN_MBROLA_NATIVE = ["mb-us1", "mb-us2", "mb-en1"]  # espeak-ng driving mbrola-us1/us2/en1
+TRAIN_MBROLA_ACCENTED = [  # English read with other languages' diphone sets (mbrola-de1, ...)
+    "mb-de1-en",
+    "mb-de2-en",
+    "mb-de3-en",
+    "mb-de4-en",
+    "mb-de5-en",
+    "mb-de6-en",
+    "mb-fr1-en",
+    "mb-fr4-en",
+    "mb-nl2-en",
+    "mb-af1-en",
+    "mb-sw1-en",
+    "mb-sw2-en",
+    "mb-hu1-en",
+    "mb-pl1-en",
+]
+# VAL4 only (never in any training split): unseen recorded speakers, a proxy for TEST's unseen voices.
+VAL4_VOICES = [
+    ("espeak", "mb-us3"),
+    ("espeak", "mb-ro1-en"),
+    ("espeak", "mb-gr2-en"),
+    ("festival", "rab_diphone"),
+]
 
 
 @dataclass
@@ -149,6 +184,14 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
         if rng.random() < 0.5:
             return "flite", rng.choice(TEST_FLITE), params
         return "espeak", rng.choice(["en-us", "en-gb"]) + "+" + rng.choice(TEST_ESPEAK_VARIANTS), params
+    if split == "val4":
+        engine, voice = rng.choice(VAL4_VOICES)
+        return engine, voice, params
+    if split == "train4":  # new recorded voices: Pico, and mbrola's native and accented diphone sets
+        u = rng.random()
+        if u < 0.25:
+            return "pico", rng.choice(PICO_VOICES), params
+        return "espeak", rng.choice(TRAIN_MBROLA_NATIVE if u < 0.6 else TRAIN_MBROLA_ACCENTED), params
     if split in ("val", "val3"):  # proxy for an unseen voice: flite's clustergen voices, stretched
         voice = rng.choice(["awb", "slt"])
         params["f0_shift"] = rng.uniform(0.6, 0.7) if voice == "slt" else rng.uniform(0.8, 1.0)
@@ -198,6 +241,10 @@ def synthesize(
         elif "f0_shift" in params:  # clustergen voices a pitch factor
             cmd += ["--setf", f"f0_shift={params['f0_shift']:.3f}"]
         cmd += ["-t", text, "-o", str(wav)]
+    elif engine == "pico":  # SVOX Pico reads its speed and pitch from markup (100 = normal)
+        speed, tone = f"{100 * rate:.0f}", f"{85 + 35 * pitch:.0f}"
+        markup = f"<speed level='{speed}'><pitch level='{tone}'>{text}</pitch></speed>"
+        cmd = ["pico2wave", "-l", voice, "-w", str(wav), markup]
     elif engine == "festival":
         script = tmp / "in.txt"
         script.write_text(text + "\n", encoding="utf-8")
@@ -311,7 +358,7 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         if job.split == "train2" and rng.random() < 0.85:
             factor = rng.uniform(0.86, 1.16)  # >1: higher pitch and formants, faster
             sr = int(round(sr * factor / 100.0)) * 100
-        elif job.split == "train3" and rng.random() < 0.9:
+        elif job.split in ("train3", "train4") and rng.random() < 0.9:
             factor = rng.uniform(0.82, 1.2)
             sr = int(round(sr * factor / 100.0)) * 100
         elif job.split in ("val", "val3"):  # formants lower than any training clip's (train3 goes to 0.82)
@@ -339,7 +386,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    splits = ["train", "train2", "train3", "dev", "val", "val2", "val3", "test"]
+    splits = ["train", "train2", "train3", "train4", "dev", "val", "val2", "val3", "val4", "test"]
     parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
