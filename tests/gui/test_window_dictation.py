@@ -60,13 +60,19 @@ def test_shortcut_toggles_recording_and_elapsed_time_runs(qtbot, make_window, mi
     assert window.record_action.shortcut().toString() == "Ctrl+R"
 
 
-def test_hold_to_talk_records_while_key_is_down(qtbot, make_window, mic, settings):
+def hold_key_down(qtbot, make_window, mic, settings):
+    """A window whose hold-to-talk key (F8) is pressed: it records."""
     settings.hold_key = "F8"
     mic.audio = speech()
     window = make_window()
     wait_model(qtbot, window)
     with qtbot.waitSignal(window.recording_changed, timeout=5000):
         qtbot.keyPress(window.editor, Qt.Key_F8)
+    return window
+
+
+def test_hold_to_talk_records_while_key_is_down(qtbot, make_window, mic, settings):
+    window = hold_key_down(qtbot, make_window, mic, settings)
     assert window.recording
     qtbot.keyPress(window.editor, Qt.Key_F8)  # a second press (auto-repeat-like) changes nothing
     qtbot.waitUntil(lambda: mic.last.played.is_set(), timeout=5000)
@@ -78,12 +84,7 @@ def test_hold_to_talk_records_while_key_is_down(qtbot, make_window, mic, setting
 
 def hold_and_release(qtbot, make_window, mic, settings):
     """A window whose hold-to-talk key (F8) was pressed and released: it is finishing."""
-    settings.hold_key = "F8"
-    mic.audio = speech()
-    window = make_window()
-    wait_model(qtbot, window)
-    with qtbot.waitSignal(window.recording_changed, timeout=5000):
-        qtbot.keyPress(window.editor, Qt.Key_F8)
+    window = hold_key_down(qtbot, make_window, mic, settings)
     qtbot.keyRelease(window.editor, Qt.Key_F8)
     return window
 
