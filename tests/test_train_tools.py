@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "train"))
+import mbrola_en  # noqa: E402
 import pack  # noqa: E402
 import synth  # noqa: E402
 from augment import band_mask_matrices, vtlp_matrices  # noqa: E402
@@ -73,7 +75,7 @@ def test_splits_added_to_a_pack_use_its_grid(tmp_path: Path, monkeypatch) -> Non
 def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     import random
 
-    picked = {split: set() for split in ("train4", "val4", "test")}
+    picked = {split: set() for split in ("train4", "train5", "val4", "test")}
     for split, voices in picked.items():
         rng = random.Random(split)
         for _ in range(3000):
@@ -83,6 +85,18 @@ def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     assert {e for e, _ in picked["train4"]} == {"pico", "espeak"}
     assert len(picked["train4"]) == 2 + 3 + 14
     assert not picked["train4"] & (picked["val4"] | picked["test"])
+    assert picked["train5"] == {("espeak", v) for v in synth.TRAIN5_MBROLA}
+    assert not picked["train5"] & (picked["train4"] | picked["val4"] | picked["test"])
+
+
+def test_english_voice_keeps_the_speaker_and_switches_the_language() -> None:
+    native = "language es-es 7\nlanguage es 7\nname spanish-mbrola-1\ngender male\npitch 82 117\n\n"
+    native += "mbrola es1 es_phtrans\nvoicing 120\n"
+    lines = mbrola_en.english_voice(native, "en-es1").splitlines()
+    assert lines[:2] == ["name en-es1", "language en 20"]
+    assert sorted(lines[2:]) == ["gender male", "mbrola es1 es_phtrans", "pitch 82 117", "voicing 120"]
+    with pytest.raises(ValueError, match="no mbrola set"):
+        mbrola_en.english_voice("name x\nlanguage de\n", "en-x")
 
 
 def test_folded_normalisation_gives_the_same_layer_output() -> None:

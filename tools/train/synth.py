@@ -3,7 +3,7 @@
 Voices: espeak-ng (English accents × its voice variants), flite (kal, kal16, awb, slt, rms)
 and festival (kal_diphone, ked_diphone, cmu_us_slt_arctic_hts); for TRAIN4 and VAL4 also
 the recorded diphone sets of mbrola (driven by espeak-ng) and SVOX Pico (Debian contrib and
-non-free). Each sentence is spoken by one
+non-free), and for TRAIN5 further mbrola sets (``mbrola_en.py``). Each sentence is spoken by one
 voice with a random rate and pitch, then augmented: gain, optional room reverberation (a
 synthetic exponentially decaying impulse response), optional band limiting, optional noise
 (white, pink or brown, 5–40 dB SNR), a little silence around it. Everything is written as
@@ -31,6 +31,11 @@ mbrola's other languages' diphone sets reading English (40%: accented speakers),
 speed-perturbed over 0.82–1.2× as in TRAIN3. VAL4 (the dev sentences) is spoken by recorded
 speakers no training split has (mbrola us3, ro1 and gr2 through espeak-ng, festival's
 rab_diphone): the validation stand-in for TEST's unseen voices.
+
+TRAIN5 (``train5.txt`` = train3's first 8,000 sentences again) is spoken by 16 further mbrola
+diphone sets reading English through voice files that ``mbrola_en.py`` writes (Catalan, German,
+French, Portuguese, Persian, Croatian, Indonesian, Spanish and Mexican speakers: accented),
+speed-perturbed as TRAIN4.
 
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
@@ -61,6 +66,8 @@ from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import work_dir, write_manifest  # noqa: E402
+from mbrola_en import EXTRA_SETS, write_voices  # noqa: E402
+from mbrola_en import data_root as mbrola_en_root  # noqa: E402
 
 RATE = 16000
 ESPEAK_ACCENTS = [
@@ -155,6 +162,11 @@ TRAIN_MBROLA_ACCENTED = [  # English read with other languages' diphone sets (mb
     "mb-hu1-en",
     "mb-pl1-en",
 ]
+# TRAIN5 only (session 10): further diphone sets reading English through voice files that
+# mbrola_en.py writes (ESPEAK_DATA_PATH); chosen by its screen (few missing diphones).
+TRAIN5_SETS = ["ca1", "de7", "fr5", "br4", "ir1", "cr1", "fr3", "id1"]
+TRAIN5_SETS += ["es2", "pt1", "fr6", "fr2", "es1", "fr7", "mx2", "mx1"]
+TRAIN5_MBROLA = [f"mb-{db}-en" for db in TRAIN5_SETS]
 # VAL4 only (never in any training split): unseen recorded speakers, a proxy for TEST's unseen voices.
 VAL4_VOICES = [
     ("espeak", "mb-us3"),
@@ -192,6 +204,8 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
         if u < 0.25:
             return "pico", rng.choice(PICO_VOICES), params
         return "espeak", rng.choice(TRAIN_MBROLA_NATIVE if u < 0.6 else TRAIN_MBROLA_ACCENTED), params
+    if split == "train5":  # further recorded speakers, all accented
+        return "espeak", rng.choice(TRAIN5_MBROLA), params
     if split in ("val", "val3"):  # proxy for an unseen voice: flite's clustergen voices, stretched
         voice = rng.choice(["awb", "slt"])
         params["f0_shift"] = rng.uniform(0.6, 0.7) if voice == "slt" else rng.uniform(0.8, 1.0)
@@ -218,6 +232,7 @@ def synthesize(
 ) -> Tuple[np.ndarray, int]:
     """Run one synthesiser; returns float samples and their rate."""
     wav = tmp / "out.wav"
+    env: Optional[Dict[str, str]] = None  # the system's espeak-ng data unless a TRAIN5 voice
     rate, pitch = params["rate"], params["pitch"]
     if engine == "espeak":
         cmd = [
@@ -234,6 +249,8 @@ def synthesize(
             str(wav),
             text,
         ]
+        if voice in TRAIN5_MBROLA:
+            env = dict(os.environ, ESPEAK_DATA_PATH=str(mbrola_en_root()))
     elif engine == "flite":
         cmd = ["flite", "-voice", voice, "--setf", f"duration_stretch={1.0 / rate:.3f}"]
         if voice.startswith("kal"):  # diphone voices take a target pitch
@@ -260,7 +277,9 @@ def synthesize(
         ]
     else:
         raise ValueError(engine)
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    subprocess.run(
+        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, env=env
+    )
     samples, sr = sf.read(str(wav), dtype="float64", always_2d=True)
     return samples.mean(axis=1), sr
 
@@ -358,7 +377,7 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         if job.split == "train2" and rng.random() < 0.85:
             factor = rng.uniform(0.86, 1.16)  # >1: higher pitch and formants, faster
             sr = int(round(sr * factor / 100.0)) * 100
-        elif job.split in ("train3", "train4") and rng.random() < 0.9:
+        elif job.split in ("train3", "train4", "train5") and rng.random() < 0.9:
             factor = rng.uniform(0.82, 1.2)
             sr = int(round(sr * factor / 100.0)) * 100
         elif job.split in ("val", "val3"):  # formants lower than any training clip's (train3 goes to 0.82)
@@ -386,7 +405,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    splits = ["train", "train2", "train3", "train4", "dev", "val", "val2", "val3", "val4", "test"]
+    splits = ["train", "train2", "train3", "train4", "train5", "dev", "val", "val2", "val3", "val4", "test"]
     parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
@@ -397,6 +416,8 @@ def main(argv: List[str] | None = None) -> int:
     sentences = [s for s in sentences if s]
     if args.limit:
         sentences = sentences[: args.limit]
+    if args.split == "train5" and not (mbrola_en_root() / "espeak-ng-data").is_dir():
+        write_voices(EXTRA_SETS)
     out = root / "audio" / args.split
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
