@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 import soundfile as sf
@@ -85,7 +85,7 @@ def write_voices(sets: List[str]) -> Path:
     return root
 
 
-def speak(voice: str, text: str, root: Optional[Path]) -> tuple:
+def speak(voice: str, text: str, root: Optional[Path]) -> Tuple[np.ndarray, int]:
     """(16 kHz float samples, stderr line count) of espeak-ng speaking ``text``."""
     env = dict(os.environ, ESPEAK_DATA_PATH=str(root)) if root else None
     with tempfile.TemporaryDirectory() as tmp:
