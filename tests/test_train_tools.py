@@ -75,7 +75,7 @@ def test_splits_added_to_a_pack_use_its_grid(tmp_path: Path, monkeypatch) -> Non
 def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     import random
 
-    picked = {split: set() for split in ("train4", "train5", "val4", "test")}
+    picked = {split: set() for split in ("train4", "train5", "train6", "val4", "test")}
     for split, voices in picked.items():
         rng = random.Random(split)
         for _ in range(3000):
@@ -87,6 +87,49 @@ def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     assert not picked["train4"] & (picked["val4"] | picked["test"])
     assert picked["train5"] == {("espeak", v) for v in synth.TRAIN5_MBROLA}
     assert not picked["train5"] & (picked["train4"] | picked["val4"] | picked["test"])
+    assert picked["train6"] == {("piper", v) for v in synth.PIPER_PACKAGES}
+    assert not picked["train6"] & (picked["train4"] | picked["train5"] | picked["val4"] | picked["test"])
+
+
+def test_piper_voice_is_loaded_once_and_driven_by_the_utterance_params(monkeypatch) -> None:
+    import types
+
+    loads, configs = [], []
+
+    class Chunk:
+        def __init__(self, audio: np.ndarray) -> None:
+            self.audio_float_array, self.sample_rate = audio, 22050
+
+    class FakeVoice:
+        @staticmethod
+        def load(model, config_path=None):
+            loads.append((str(model), str(config_path)))
+            return FakeVoice()
+
+        def synthesize(self, text, syn_config=None):
+            configs.append(syn_config)
+            return [Chunk(np.full(3, 0.5, np.float32)), Chunk(np.full(2, -0.5, np.float32))] if text else []
+
+    class FakeConfig:
+        def __init__(self, **kwargs) -> None:
+            self.__dict__.update(kwargs)
+
+    fake_piper = types.SimpleNamespace(PiperVoice=FakeVoice, SynthesisConfig=FakeConfig)
+    fake_voice = types.SimpleNamespace(model_path=lambda: "v.onnx", config_path=lambda: "v.onnx.json")
+    monkeypatch.setitem(sys.modules, "piper", fake_piper)
+    monkeypatch.setitem(sys.modules, "fake_voice_pkg", fake_voice)
+    monkeypatch.setitem(synth.PIPER_PACKAGES, "fake", "fake_voice_pkg")
+    monkeypatch.setattr(synth, "_PIPER_LOADED", {})
+    params = {"rate": 1.25, "pitch": 0.3, "noise": 0.5, "noise_w": 0.7}
+    for _ in range(2):
+        samples, rate = synth.synthesize("piper", "fake", params, "two sentences", Path("."))
+    assert loads == [("v.onnx", "v.onnx.json")]  # once per process
+    assert rate == 22050 and samples.dtype == np.float64
+    assert samples.tolist() == [0.5, 0.5, 0.5, -0.5, -0.5]
+    assert configs[0].length_scale == pytest.approx(0.8)  # rate 1.25 = faster = shorter phonemes
+    assert (configs[0].noise_scale, configs[0].noise_w_scale) == (0.5, 0.7)
+    with pytest.raises(RuntimeError, match="no audio"):
+        synth.synthesize("piper", "fake", params, "", Path("."))
 
 
 def test_english_voice_keeps_the_speaker_and_switches_the_language() -> None:

