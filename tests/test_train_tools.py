@@ -75,7 +75,7 @@ def test_splits_added_to_a_pack_use_its_grid(tmp_path: Path, monkeypatch) -> Non
 def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     import random
 
-    picked = {split: set() for split in ("train4", "train5", "train6", "val4", "val5", "test")}
+    picked = {split: set() for split in ("train4", "train5", "train6", "train7", "val4", "val5", "test")}
     for split, voices in picked.items():
         rng = random.Random(split)
         for _ in range(3000):
@@ -91,6 +91,33 @@ def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     assert not picked["train6"] & (picked["train4"] | picked["train5"] | picked["val4"] | picked["test"])
     assert picked["val5"] == {("kokoro", v) for v in synth.VAL5_KOKORO}
     assert not set(synth.VAL5_KOKORO) & set(synth.KOKORO_SPARE)
+    train7 = {v for e, v in picked["train7"] if e == "kokoro"}
+    assert len(train7) == len(picked["train7"]) == 3 + 6  # three voices and their ordered pairs
+    assert {part for v in train7 for part in v.split("+")} == set(synth.KOKORO_SPARE)
+
+
+def test_kokoro_blends_two_speakers_style_vectors(monkeypatch) -> None:
+    import types
+
+    seen = {}
+
+    class FakeSession:
+        def run(self, _outputs, feeds):
+            seen.update(feeds)
+            return [np.ones((1, 480), np.float32)]
+
+    voices = {"a": np.full((510, 1, 256), 2.0), "b": np.full((510, 1, 256), 6.0)}
+    voices["a"][3] = 10.0  # the vector for four tokens
+    vocab = {"h": 1, "i": 2, " ": 3}
+    monkeypatch.setattr(synth, "_KOKORO", {"session": FakeSession(), "vocab": vocab, "voices": voices})
+    monkeypatch.setattr(synth.subprocess, "run", lambda *a, **k: types.SimpleNamespace(stdout="hi i\n"))
+    audio, rate = synth.kokoro_speak("a+b", {"rate": 1.1, "blend": 0.25}, "hi i")
+    assert rate == 24000 and audio.shape == (480,)
+    assert seen["tokens"].tolist() == [[0, 1, 2, 3, 2, 0]]
+    np.testing.assert_allclose(seen["style"], np.full((1, 256), 0.25 * 10.0 + 0.75 * 6.0))
+    synth.kokoro_speak("a", {"rate": 1.0}, "hi i")
+    np.testing.assert_allclose(seen["style"], np.full((1, 256), 10.0))
+    np.testing.assert_allclose(seen["speed"], [1.0])
 
 
 def test_espeak_ipa_becomes_kokoro_symbols() -> None:

@@ -40,7 +40,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    splits = ["train", "train2", "train3", "train4", "train5", "train6", "dev", "val", "test"]
+    splits = ["train", "train2", "train3", "train4", "train5", "train6", "train7", "dev", "val", "test"]
     parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)

@@ -52,6 +52,10 @@ stand-in for voices like test's that no other validation set covers. Its voices
 (``VAL5_KOKORO``) are held out; the other three (``KOKORO_SPARE``) are left for training.
 Kokoro runs in the Piper environment too.
 
+TRAIN7 (``train7.txt`` = train's sentences again) is spoken by Kokoro's three other speakers
+(``KOKORO_SPARE``, all female): half of it by one of them, half by a blend of two (their style
+vectors mixed with a random weight: a new pseudo-speaker each time), speed-perturbed as TRAIN4.
+
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
 
@@ -239,6 +243,11 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
         return "piper", rng.choice(sorted(PIPER_PACKAGES)), params
     if split == "val5":  # unseen neural speakers
         return "kokoro", rng.choice(VAL5_KOKORO), params
+    if split == "train7":  # Kokoro's other speakers, alone or blended
+        if rng.random() < 0.5:
+            return "kokoro", rng.choice(KOKORO_SPARE), params
+        params["blend"] = rng.uniform(0.2, 0.8)
+        return "kokoro", "+".join(rng.sample(KOKORO_SPARE, 2)), params
     if split in ("val", "val3"):  # proxy for an unseen voice: flite's clustergen voices, stretched
         voice = rng.choice(["awb", "slt"])
         params["f0_shift"] = rng.uniform(0.6, 0.7) if voice == "slt" else rng.uniform(0.8, 1.0)
@@ -304,7 +313,10 @@ def kokoro_speak(voice: str, params: Dict[str, float], text: str) -> Tuple[np.nd
     tokens = kokoro_phonemes(ipa, _KOKORO["vocab"])[:500]
     if not tokens:
         raise RuntimeError(f"kokoro: no phonemes for {text!r}")
-    style = _KOKORO["voices"][voice]  # [510, 1, 256]: one style vector per input length
+    first, _, second = voice.partition("+")  # "a+b": a blend, params["blend"] of a
+    style = _KOKORO["voices"][first]  # [510, 1, 256]: one style vector per input length
+    if second:
+        style = params["blend"] * style + (1.0 - params["blend"]) * _KOKORO["voices"][second]
     audio = _KOKORO["session"].run(
         None,
         {
@@ -470,7 +482,7 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         if job.split == "train2" and rng.random() < 0.85:
             factor = rng.uniform(0.86, 1.16)  # >1: higher pitch and formants, faster
             sr = int(round(sr * factor / 100.0)) * 100
-        elif job.split in ("train3", "train4", "train5", "train6") and rng.random() < 0.9:
+        elif job.split in ("train3", "train4", "train5", "train6", "train7") and rng.random() < 0.9:
             factor = rng.uniform(0.82, 1.2)
             sr = int(round(sr * factor / 100.0)) * 100
         elif job.split in ("val", "val3"):  # formants lower than any training clip's (train3 goes to 0.82)
@@ -498,7 +510,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    splits = [f"train{n}" for n in ("", 2, 3, 4, 5, 6)] + ["dev", "test"]
+    splits = [f"train{n}" for n in ("", 2, 3, 4, 5, 6, 7)] + ["dev", "test"]
     splits += [f"val{n}" for n in ("", 2, 3, 4, 5)]
     parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
