@@ -22,7 +22,7 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load_dictate_features, read_manifest, work_dir  # noqa: E402
+from common import TRAIN_SPLITS, load_dictate_features, read_manifest, work_dir  # noqa: E402
 
 _FEATURES = load_dictate_features()
 
@@ -40,7 +40,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    splits = ["train", "train2", "train3", "train4", "train5", "train6", "train7", "dev", "val", "test"]
+    splits = [*TRAIN_SPLITS, "dev", "val", "test"]
     parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)

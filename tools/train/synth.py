@@ -85,7 +85,7 @@ import soundfile as sf
 from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import work_dir, write_manifest  # noqa: E402
+from common import TRAIN_SPLITS, work_dir, write_manifest  # noqa: E402
 from mbrola_en import EXTRA_SETS, write_voices  # noqa: E402
 from mbrola_en import data_root as mbrola_en_root  # noqa: E402
 
@@ -484,7 +484,7 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         if job.split == "train2" and rng.random() < 0.85:
             factor = rng.uniform(0.86, 1.16)  # >1: higher pitch and formants, faster
             sr = int(round(sr * factor / 100.0)) * 100
-        elif job.split in ("train3", "train4", "train5", "train6", "train7") and rng.random() < 0.9:
+        elif job.split in TRAIN_SPLITS[2:] and rng.random() < 0.9:  # train3 onwards
             factor = rng.uniform(0.82, 1.2)
             sr = int(round(sr * factor / 100.0)) * 100
         elif job.split in ("val", "val3"):  # formants lower than any training clip's (train3 goes to 0.82)
@@ -512,7 +512,7 @@ def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    splits = [f"train{n}" for n in ("", 2, 3, 4, 5, 6, 7)] + ["dev", "test"]
+    splits = [*TRAIN_SPLITS, "dev", "test"]
     splits += [f"val{n}" for n in ("", 2, 3, 4, 5)]
     parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
