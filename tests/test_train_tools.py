@@ -267,3 +267,59 @@ def test_distillation_loss_is_zero_for_the_teacher_and_ignores_padding() -> None
     shift = out[0] - feats[0]  # one constant offset per utterance, none on c0
     assert torch.allclose(shift, shift[:1].expand_as(shift), atol=1e-6)
     assert float(shift[0, 0]) == 0.0 and float(shift[0, 1:].abs().max()) > 0.0
+
+
+def test_weights_read_back_from_a_built_ir_are_the_arrays_it_was_built_from(tmp_path: Path) -> None:
+    import openvino as ov
+    from weights_from_ir import arrays_from_model, max_difference, unfold_normalization
+
+    from dictate.models.build import build_acoustic_model
+    from dictate.models.weights import random_weights
+
+    weights = random_weights(16, seed=3)
+    ov.save_model(build_acoustic_model(weights), tmp_path / "model.xml", compress_to_fp16=False)
+    model = ov.Core().read_model(tmp_path / "model.xml")
+    back = arrays_from_model(model)
+    assert set(back) == set(weights)
+    for key, value in weights.items():
+        np.testing.assert_array_equal(back[key], value, err_msg=key)
+    assert max_difference(model, build_acoustic_model(back)) == 0.0
+
+    rng = np.random.default_rng(4)
+    mean, std = rng.normal(size=26), rng.uniform(0.5, 3.0, size=26)
+    full = unfold_normalization(back, mean, std)
+    fw, fb = fold_normalization(full["train:layer_1/weights"], full["train:layer_1/bias"], mean, std, 19)
+    np.testing.assert_allclose(fw, weights["layer_1/weights"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fb, weights["layer_1/bias"], rtol=1e-4, atol=1e-4)
+
+
+def test_weights_are_not_read_from_an_int8_build() -> None:
+    from weights_from_ir import arrays_from_model
+
+    from dictate.models.build import build_acoustic_model
+    from dictate.models.weights import random_weights
+
+    with pytest.raises(SystemExit, match="int8"):
+        arrays_from_model(build_acoustic_model(random_weights(16, seed=3), weight_format="int8"))
+
+
+def test_train5_names_the_mbrola_packages_it_lacks(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    voices = tmp_path / "espeak-ng-data" / "voices" / "mb"
+    written = []
+
+    def write_some(sets: list) -> Path:  # as if only the first set were installed
+        voices.mkdir(parents=True, exist_ok=True)
+        (voices / f"mb-{synth.TRAIN5_SETS[0]}-en").write_text("name x\n")
+        written.append(sets)
+        return tmp_path
+
+    monkeypatch.setattr(synth, "mbrola_en_root", lambda: tmp_path)
+    monkeypatch.setattr(synth, "write_voices", write_some)
+    with pytest.raises(SystemExit, match=f"mbrola-{synth.TRAIN5_SETS[1]}") as err:
+        synth.ensure_train5_voices()
+    assert f"mbrola-{synth.TRAIN5_SETS[0]} " not in str(err.value) and written
+    for db in synth.TRAIN5_SETS:
+        (voices / f"mb-{db}-en").write_text("name x\n")
+    written.clear()
+    synth.ensure_train5_voices()  # all there: nothing rewritten
+    assert not written

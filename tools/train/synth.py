@@ -507,6 +507,20 @@ def make(job: Job) -> Optional[Dict[str, str]]:
     }
 
 
+def ensure_train5_voices() -> None:
+    """Write TRAIN5's English mbrola voice files unless all are there; fail if a set is missing."""
+    voices = mbrola_en_root() / "espeak-ng-data" / "voices" / "mb"
+    if all((voices / v).is_file() for v in TRAIN5_MBROLA):
+        return
+    write_voices(EXTRA_SETS)
+    missing = [db for db in TRAIN5_SETS if not (voices / f"mb-{db}-en").is_file()]
+    if missing:
+        packages = " ".join(f"mbrola-{db}" for db in missing)
+        raise SystemExit(
+            f"train5 needs these mbrola sets: apt-get install {packages} (see tools/train/README.md)"
+        )
+
+
 def main(argv: List[str] | None = None) -> int:
     """Synthesise one split."""
     parser = argparse.ArgumentParser(
@@ -518,18 +532,23 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="only the first N sentences")
+    parser.add_argument(
+        "--start", type=int, default=0, help="skip the first N sentences (the manifest lists the rest)"
+    )
     args = parser.parse_args(argv)
     root = work_dir()
     sentences = (root / "text" / f"{args.split}.txt").read_text(encoding="utf-8").split("\n")
     sentences = [s for s in sentences if s]
     if args.limit:
         sentences = sentences[: args.limit]
-    if args.split == "train5" and not (mbrola_en_root() / "espeak-ng-data").is_dir():
-        write_voices(EXTRA_SETS)
+    if args.split == "train5":
+        ensure_train5_voices()
     out = root / "audio" / args.split
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
-        Job(i, s, out / f"{args.split}_{i:05d}.wav", args.seed, args.split) for i, s in enumerate(sentences)
+        Job(i, s, out / f"{args.split}_{i:05d}.wav", args.seed, args.split)
+        for i, s in enumerate(sentences)
+        if i >= args.start
     ]
     rows = []
     with ProcessPoolExecutor(args.jobs) as pool:
