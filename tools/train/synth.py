@@ -510,12 +510,15 @@ def make(job: Job) -> Optional[Dict[str, str]]:
 def ensure_train5_voices() -> None:
     """Write TRAIN5's English mbrola voice files unless all are there; fail if a set is missing."""
     voices = mbrola_en_root() / "espeak-ng-data" / "voices" / "mb"
-    if all((voices / v).is_file() for v in TRAIN5_MBROLA):
+
+    def missing() -> List[str]:
+        return [db for db, v in zip(TRAIN5_SETS, TRAIN5_MBROLA) if not (voices / v).is_file()]
+
+    if not missing():
         return
     write_voices(EXTRA_SETS)
-    missing = [db for db in TRAIN5_SETS if not (voices / f"mb-{db}-en").is_file()]
-    if missing:
-        packages = " ".join(f"mbrola-{db}" for db in missing)
+    if missing():
+        packages = " ".join(f"mbrola-{db}" for db in missing())
         raise SystemExit(
             f"train5 needs these mbrola sets: apt-get install {packages} (see tools/train/README.md)"
         )
