@@ -25,6 +25,10 @@ sees each batch with only the tempo, masks and noise; the model being trained se
 batch after the spectral changes (``--vtlp``, ``--channel``, ``--freq-mask``) and learns
 CTC + W × the per-frame KL divergence from the frozen model's outputs, so that it learns to
 ignore those changes without forgetting what it knew.
+
+``--average-from F`` also keeps a running mean of the weights after every update from the
+fraction F of the budget on (stochastic weight averaging, ``torch.optim.swa_utils.AveragedModel``),
+written at the end as ``OUT/avg_weights.npz`` with its dev loss.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from augment import band_mask_matrices, vtlp_matrices  # noqa: E402
@@ -321,10 +326,12 @@ def save_checkpoint(
     epoch: int,
     history: List[dict],
     elapsed: float,
+    average: Optional[AveragedModel] = None,
 ) -> None:
     """Everything ``--resume`` needs, written through a temporary file. A resumed run starts
     a freshly shuffled epoch (the rest of the interrupted one is skipped)."""
     state = {
+        "average": None if average is None else average.state_dict(),
         "model": model.state_dict(),
         "optimizer": opt.state_dict(),
         "rng": rng.bit_generator.state,
@@ -403,6 +410,12 @@ def main(argv: List[str] | None = None) -> int:
         action="store_true",
         help="also print the best weights' greedy WER on the pack's test split (keep it off while choosing)",
     )
+    parser.add_argument(
+        "--average-from",
+        type=float,
+        default=None,
+        help="average the weights of every update from this fraction of the budget on (OUT/avg_weights.npz)",
+    )
     parser.add_argument("--init", type=Path, default=None, help="start from these best_weights.npz arrays")
     parser.add_argument(
         "--distill",
@@ -462,9 +475,13 @@ def main(argv: List[str] | None = None) -> int:
     last_eval, best, step, epoch, history = t0, math.inf, 0, 0, []
     rng = np.random.default_rng(args.seed)
     checkpoint = args.out / "checkpoint.pt"
+    average: Optional[AveragedModel] = None
     if args.resume and checkpoint.exists():
         state = torch.load(checkpoint, map_location=device)
         model.load_state_dict(state["model"])
+        if state.get("average") is not None:
+            average = AveragedModel(model)
+            average.load_state_dict(state["average"])
         opt.load_state_dict(state["optimizer"])
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])
@@ -498,6 +515,10 @@ def main(argv: List[str] | None = None) -> int:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
+            if args.average_from is not None and frac >= args.average_from:
+                if average is None:
+                    average = AveragedModel(model)
+                average.update_parameters(model)
             losses.append(loss.detach())
             step += 1
             if time.time() - last_eval > args.eval_every or (time.time() - t0) >= budget:
@@ -525,7 +546,9 @@ def main(argv: List[str] | None = None) -> int:
                 if improved:
                     best = dev_loss
                     save(args.out / "best_weights.npz", deepspeech_arrays(model), args.save_dtype)
-                save_checkpoint(checkpoint, model, opt, rng, best, step, epoch, history, last_eval - t0)
+                save_checkpoint(
+                    checkpoint, model, opt, rng, best, step, epoch, history, last_eval - t0, average
+                )
         epoch += 1
     dev_loss, dev_wer = evaluate(model, dev, args.frame_budget)
     if dev_loss < best:
@@ -536,6 +559,16 @@ def main(argv: List[str] | None = None) -> int:
         f"final: dev loss/char {dev_loss:.3f} greedy WER {dev_wer:.3f}; {step} steps, {epoch} epochs",
         flush=True,
     )
+    averaged = None
+    if average is not None:
+        avg_loss, avg_wer = evaluate(average.module, dev, args.frame_budget)
+        save(args.out / "avg_weights.npz", deepspeech_arrays(average.module), args.save_dtype)
+        averaged = {"updates": int(average.n_averaged), "dev_loss": avg_loss, "dev_greedy_wer": avg_wer}
+        print(
+            f"average of the last {int(average.n_averaged)} updates: dev loss/char {avg_loss:.3f} "
+            f"greedy WER {avg_wer:.3f}",
+            flush=True,
+        )
 
     arrays = {k: v.astype(np.float32) for k, v in np.load(args.out / "best_weights.npz").items()}
     # The best arrays back in a model: measured below, and compared with a numpy forward pass.
@@ -550,6 +583,7 @@ def main(argv: List[str] | None = None) -> int:
         "args": {k: str(v) for k, v in vars(args).items()},
         "history": history,
         "export_check": diff,
+        "average": averaged,
         "steps": step,
         "epochs": epoch,
     }
