@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import faulthandler
 import os
+import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Iterator, Optional
 
 import pytest
 
@@ -13,6 +15,26 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# A test running longer than this ends the whole run: every thread's Python stack is printed
+# and pytest exits with status 1, so CI fails instead of hanging. faulthandler's watchdog is a
+# C thread that needs no GIL; a Python timer (pytest-timeout) could not fire during a
+# deadlock in which a thread holds the GIL. The slowest test takes about 15 s.
+TEST_TIMEOUT_S = 300
+_watchdog_fd: Optional[int] = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _watchdog_fd
+    _watchdog_fd = os.dup(sys.__stderr__.fileno())  # the terminal, not a test's captured output
+
+
+@pytest.fixture(autouse=True)
+def hang_watchdog() -> Iterator[None]:
+    assert _watchdog_fd is not None
+    faulthandler.dump_traceback_later(TEST_TIMEOUT_S, exit=True, file=_watchdog_fd)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)

@@ -79,7 +79,11 @@ class EngineWorker(QObject):
         self.engine = engine
         self.capture_factory = capture_factory or default_capture_factory
         self.tick_ms = tick_ms
-        self._timer: Optional[QTimer] = None
+        # Made and connected here, on the UI thread before the engine thread exists; as a
+        # child it moves to that thread with the worker. (A connect() on the engine thread
+        # while the UI thread also connects is one way to meet PySide's GIL/Qt-lock deadlock.)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
         self._recogniser: Optional[Recogniser] = None
         self._capture: Optional[AudioCapture] = None
         self._resampler: Optional[StreamResampler] = None
@@ -93,17 +97,10 @@ class EngineWorker(QObject):
     # -- set-up and shut-down ---------------------------------------------------------------
 
     @Slot()
-    def setup(self) -> None:
-        """Create the pull timer on this thread (connected to ``QThread.started``)."""
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
-
-    @Slot()
     def shutdown(self) -> None:
         """Stop everything and drop model, streams and capture on this thread."""
         try:
-            if self._timer is not None:
-                self._timer.stop()
+            self._timer.stop()
             if self._capture is not None:
                 self._capture.stop()
             self._capture = None
@@ -333,8 +330,6 @@ class EngineWorker(QObject):
     def _schedule(self) -> None:
         """Tick at display rate while recording, back to back for jobs, not at all idle."""
         timer = self._timer
-        if timer is None:
-            return
         if self._capture is not None:
             interval = self.tick_ms
         elif self._jobs and self._recogniser is not None:
@@ -383,7 +378,6 @@ class EngineClient(QObject):
         self.worker_thread.setObjectName("engine")
         self.worker = EngineWorker(engine, capture_factory)
         self.worker.moveToThread(self.worker_thread)
-        self.worker_thread.started.connect(self.worker.setup)
         self.request_load.connect(self.worker.load_model)
         self.request_start.connect(self.worker.start_recording)
         self.request_stop.connect(self.worker.stop_recording)

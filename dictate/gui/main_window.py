@@ -157,6 +157,10 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._started = False
         self._closed = False
+        self._finish_loop: Optional[QEventLoop] = None  # running while closing waits for the stop
+        self._finish_timer = QTimer(self)
+        self._finish_timer.setSingleShot(True)
+        self._finish_timer.timeout.connect(self._end_finish_wait)
 
         self._build_actions()
         self._build_ui(lambda: refresh_input_devices(lister), watch_devices)
@@ -476,6 +480,7 @@ class MainWindow(QMainWindow):
             self.set_status("Recording stopped.")
         self._update_record_ui()
         self.recording_changed.emit(False)
+        self._end_finish_wait()
         if self._hold_pending and not self._closing and not self._closed:
             self._hold_pending = False
             self._hold_active = True
@@ -734,25 +739,29 @@ class MainWindow(QMainWindow):
         return True
 
     def _finish_recording(self, timeout_ms: int = FINISH_TIMEOUT_MS) -> None:
-        """Stop a running recording and wait (events flowing) until its final text is in."""
+        """Stop a running recording and wait (events flowing) until its final text is in.
+
+        ``_recording_stopped`` ends the wait: no signal is connected here, because connecting
+        on this thread while the engine thread emits to this window can deadlock PySide (the
+        GIL against Qt's connection lock; seen once in the test suite).
+        """
         self._hold_pending = False
         if not self.recording:
             return
         loop = QEventLoop()
-        timer = QTimer(loop)
-        timer.setSingleShot(True)
-        timer.timeout.connect(loop.quit)
+        self._finish_loop = loop
+        self._finish_timer.start(timeout_ms)
+        try:
+            self.stop_recording()
+            if self.recording:
+                loop.exec()
+        finally:
+            self._finish_timer.stop()
+            self._finish_loop = None
 
-        def changed(on: bool) -> None:
-            if not on:  # not the "started" of a recording that was still starting
-                loop.quit()
-
-        self.recording_changed.connect(changed)
-        timer.start(timeout_ms)
-        self.stop_recording()
-        if self.recording:
-            loop.exec()
-        self.recording_changed.disconnect(changed)
+    def _end_finish_wait(self) -> None:
+        if self._finish_loop is not None:
+            self._finish_loop.quit()
 
     def shutdown(self) -> None:
         """Stop recording (keeping its text), stop the engine, clear the autosave marker."""

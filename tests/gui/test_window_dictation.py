@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
@@ -105,10 +107,11 @@ def test_silence_after_speech_finalises_the_utterance(qtbot, make_window, mic, s
     clip = speech()
     gap = np.zeros(16000, dtype=np.float32)
     mic.audio = np.concatenate([clip, gap, clip, gap])
-    window = make_window()
-    wait_model(qtbot, window)
+    window = make_window(start=False)
     finals = []
-    window.client.worker.final.connect(finals.append)
+    window.client.worker.final.connect(finals.append)  # before the engine thread runs
+    window.start()
+    wait_model(qtbot, window)
     window.start_recording()
     qtbot.waitUntil(lambda: len([f for f in finals if f]) >= 2, timeout=8000)
     assert window.recording  # auto-finalise does not stop recording
@@ -265,6 +268,33 @@ def test_closing_just_after_pressing_record_waits_for_the_stop(qtbot, make_windo
     window.record_action.trigger()  # the worker has not reported "started" yet
     window._finish_recording()
     assert not window.recording
+
+
+def test_closing_gives_up_waiting_for_a_stuck_stop_and_stays_consistent(qtbot, make_window, mic):
+    mic.audio = speech()
+
+    def slow_to_stop(choice):
+        capture = mic.capture(choice)
+        stop = capture.stop
+
+        def stuck_stop():
+            time.sleep(1.5)
+            stop()
+
+        capture.stop = stuck_stop
+        return capture
+
+    window = make_window(capture_factory=slow_to_stop)
+    wait_model(qtbot, window)
+    with qtbot.waitSignal(window.recording_changed, timeout=5000):
+        window.start_recording()
+    began = time.monotonic()
+    window._finish_recording(timeout_ms=200)
+    assert time.monotonic() - began < 1.2  # the timeout ended the wait, not the stop
+    assert window.recording and window.stopping
+    qtbot.waitUntil(lambda: not window.recording, timeout=5000)  # the late stop is still handled
+    assert not window.stopping
+    assert window.record_action.isEnabled()
 
 
 def test_hold_key_pressed_while_closing_does_not_record_again(qtbot, make_window, mic, settings):

@@ -36,8 +36,8 @@ def real_window(make_window, settings, tiny_model_dir):
     settings.model = str(tiny_model_dir)
     settings.auto_finalise = False
 
-    def make():
-        return make_window(RealEngine())
+    def make(start: bool = True):
+        return make_window(RealEngine(), start=start)
 
     return make
 
@@ -49,10 +49,11 @@ def test_live_dictation_matches_the_engine(qtbot, real_window, mic, tiny_model, 
     if rate != 16000:
         mic.rate, mic.channels = rate, channels
         mic.devices = [device("Stereo mic", rate=float(rate), channels=channels)]
-    window = real_window()
-    wait_model(qtbot, window)
+    window = real_window(start=False)
     partials = []
-    window.client.worker.partial.connect(partials.append)
+    window.client.worker.partial.connect(partials.append)  # before the engine thread runs
+    window.start()
+    wait_model(qtbot, window)
     window.start_recording()
     qtbot.waitUntil(lambda: bool(mic.streams) and mic.last.played.is_set(), timeout=10000)
     qtbot.waitUntil(lambda: window.editor.partial_text().strip() != "", timeout=5000)
