@@ -157,10 +157,12 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._started = False
         self._closed = False
-        self._finish_loop: Optional[QEventLoop] = None  # running while closing waits for the stop
+        # (event loop, deadline) of each wait for a recording's stop; nested when the user closes
+        # again while the first close waits. One timer, connected here, serves all deadlines.
+        self._finish_waits: List[Tuple[QEventLoop, float]] = []
         self._finish_timer = QTimer(self)
         self._finish_timer.setSingleShot(True)
-        self._finish_timer.timeout.connect(self._end_finish_wait)
+        self._finish_timer.timeout.connect(self._finish_timed_out)
 
         self._build_actions()
         self._build_ui(lambda: refresh_input_devices(lister), watch_devices)
@@ -480,7 +482,7 @@ class MainWindow(QMainWindow):
             self.set_status("Recording stopped.")
         self._update_record_ui()
         self.recording_changed.emit(False)
-        self._end_finish_wait()
+        self._end_finish_waits()
         if self._hold_pending and not self._closing and not self._closed:
             self._hold_pending = False
             self._hold_active = True
@@ -749,19 +751,36 @@ class MainWindow(QMainWindow):
         if not self.recording:
             return
         loop = QEventLoop()
-        self._finish_loop = loop
-        self._finish_timer.start(timeout_ms)
+        wait = (loop, time.monotonic() + timeout_ms / 1000)
+        self._finish_waits.append(wait)
+        self._arm_finish_timer()
         try:
             self.stop_recording()
             if self.recording:
                 loop.exec()
         finally:
-            self._finish_timer.stop()
-            self._finish_loop = None
+            self._finish_waits.remove(wait)
+            self._arm_finish_timer()
 
-    def _end_finish_wait(self) -> None:
-        if self._finish_loop is not None:
-            self._finish_loop.quit()
+    def _arm_finish_timer(self) -> None:
+        """Time the first deadline still ahead (one already passed has quit its loop)."""
+        now = time.monotonic()
+        ahead = [deadline for _, deadline in self._finish_waits if deadline > now]
+        if ahead:
+            self._finish_timer.start(int((min(ahead) - now) * 1000) + 1)
+        else:
+            self._finish_timer.stop()
+
+    def _finish_timed_out(self) -> None:
+        now = time.monotonic()
+        for loop, deadline in self._finish_waits:
+            if deadline <= now:
+                loop.quit()
+        self._arm_finish_timer()
+
+    def _end_finish_waits(self) -> None:
+        for loop, _ in self._finish_waits:
+            loop.quit()
 
     def shutdown(self) -> None:
         """Stop recording (keeping its text), stop the engine, clear the autosave marker."""

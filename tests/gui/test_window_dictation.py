@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextCursor
 
 from dictate.audio.capture import DeviceChoice
@@ -295,6 +295,37 @@ def test_closing_gives_up_waiting_for_a_stuck_stop_and_stays_consistent(qtbot, m
     qtbot.waitUntil(lambda: not window.recording, timeout=5000)  # the late stop is still handled
     assert not window.stopping
     assert window.record_action.isEnabled()
+
+
+def test_closing_again_while_the_first_close_waits_ends_both_waits(qtbot, make_window, mic):
+    mic.audio = speech()
+
+    def slow_to_stop(choice):
+        capture = mic.capture(choice)
+        stop = capture.stop
+
+        def stuck_stop():
+            time.sleep(0.8)
+            stop()
+
+        capture.stop = stuck_stop
+        return capture
+
+    window = make_window(capture_factory=slow_to_stop, start=False)
+    nested = []
+    second_close = QTimer(window)
+    second_close.setSingleShot(True)
+    second_close.timeout.connect(lambda: (window._finish_recording(), nested.append(window.recording)))
+    window.start()
+    wait_model(qtbot, window)
+    with qtbot.waitSignal(window.recording_changed, timeout=5000):
+        window.start_recording()
+    second_close.start(100)  # runs inside the first wait's event loop
+    began = time.monotonic()
+    window._finish_recording()
+    assert nested == [False]  # the inner wait ended with the stop
+    assert not window.recording
+    assert time.monotonic() - began < 5  # the outer wait too, long before its 10 s timeout
 
 
 def test_hold_key_pressed_while_closing_does_not_record_again(qtbot, make_window, mic, settings):
