@@ -160,6 +160,7 @@ def run_app(argv: Optional[List[str]] = None) -> int:
     from dictate.gui.engine import choose_engine
     from dictate.gui.main_window import MainWindow
     from dictate.gui.settings import AppSettings
+    from dictate.gui.ui_thread_gc import UiThreadCollector
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "gui":
@@ -176,6 +177,8 @@ def run_app(argv: Optional[List[str]] = None) -> int:
     hook = ExceptionHook(log_path, show_later=_ui_relay())
     sys.excepthook = hook
     threading.excepthook = hook.thread_hook
+    collector = UiThreadCollector()
+    collector.start()  # before any other thread runs Python code
     try:
         window = MainWindow(AppSettings(), choose_engine(args.engine))
         window.show()
@@ -187,6 +190,7 @@ def run_app(argv: Optional[List[str]] = None) -> int:
         wait_for_tasks()
         return int(code)
     finally:
+        collector.stop()
         sys.excepthook = previous_hook
         threading.excepthook = previous_thread_hook
         from PySide6.QtCore import qInstallMessageHandler

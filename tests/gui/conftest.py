@@ -7,6 +7,7 @@ end of the test (engine thread stopped, autosave marker cleared).
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from typing import Any, Callable, Iterator, List
@@ -21,8 +22,18 @@ from dictate.gui.background import wait_for_tasks  # noqa: E402
 from dictate.gui.engine import Engine, FakeEngine  # noqa: E402
 from dictate.gui.main_window import MainWindow  # noqa: E402
 from dictate.gui.settings import AppSettings  # noqa: E402
+from dictate.gui.ui_thread_gc import UiThreadCollector  # noqa: E402
 
 from .helpers import FakeDialogs, ReplayMic  # noqa: E402
+
+
+@pytest.fixture(scope="package", autouse=True)
+def ui_thread_gc(qapp: Any) -> Iterator[UiThreadCollector]:
+    """As in the app, cyclic garbage is collected on the UI thread only, never on the engine's."""
+    collector = UiThreadCollector()
+    collector.start()
+    yield collector
+    collector.stop()
 
 
 @pytest.fixture
@@ -75,6 +86,7 @@ def make_window(qtbot: Any, settings: AppSettings, dialogs: FakeDialogs, mic: Re
     for w in windows:
         w.shutdown()
     wait_for_tasks()
+    gc.collect()  # this test's cycles go here, on the UI thread, not in a later test's threads
 
 
 def wait_model(qtbot: Any, window: MainWindow, timeout: int = 15000) -> None:
