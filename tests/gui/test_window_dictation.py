@@ -270,21 +270,27 @@ def test_closing_just_after_pressing_record_waits_for_the_stop(qtbot, make_windo
     assert not window.recording
 
 
-def test_closing_gives_up_waiting_for_a_stuck_stop_and_stays_consistent(qtbot, make_window, mic):
-    mic.audio = speech()
+def slow_to_stop(mic, seconds: float):
+    """A capture factory whose microphone takes ``seconds`` to stop (a stuck driver)."""
 
-    def slow_to_stop(choice):
+    def make(choice):
         capture = mic.capture(choice)
         stop = capture.stop
 
         def stuck_stop():
-            time.sleep(1.5)
+            time.sleep(seconds)
             stop()
 
         capture.stop = stuck_stop
         return capture
 
-    window = make_window(capture_factory=slow_to_stop)
+    return make
+
+
+def test_closing_gives_up_waiting_for_a_stuck_stop_and_stays_consistent(qtbot, make_window, mic):
+    mic.audio = speech()
+
+    window = make_window(capture_factory=slow_to_stop(mic, 1.5))
     wait_model(qtbot, window)
     with qtbot.waitSignal(window.recording_changed, timeout=5000):
         window.start_recording()
@@ -300,18 +306,7 @@ def test_closing_gives_up_waiting_for_a_stuck_stop_and_stays_consistent(qtbot, m
 def test_closing_again_while_the_first_close_waits_ends_both_waits(qtbot, make_window, mic):
     mic.audio = speech()
 
-    def slow_to_stop(choice):
-        capture = mic.capture(choice)
-        stop = capture.stop
-
-        def stuck_stop():
-            time.sleep(0.8)
-            stop()
-
-        capture.stop = stuck_stop
-        return capture
-
-    window = make_window(capture_factory=slow_to_stop, start=False)
+    window = make_window(capture_factory=slow_to_stop(mic, 0.8), start=False)
     nested = []
     second_close = QTimer(window)
     second_close.setSingleShot(True)
