@@ -304,10 +304,12 @@ class MainWindow(QMainWindow):
         if self._started:
             return
         self._started = True
-        self.client.start()
+        # The device-listing task connects its signals on this thread: do that before the
+        # engine thread runs. The load request waits in the engine thread's queue until then.
         self.refresh_models()
-        self.load_model()
         self.devices.refresh()
+        self.load_model()
+        self.client.start()
         self._offer_restore()
 
     # -- status -----------------------------------------------------------------------------
