@@ -746,8 +746,8 @@ class MainWindow(QMainWindow):
         """Stop a running recording and wait (events flowing) until its final text is in.
 
         ``_recording_stopped`` ends the wait: no signal is connected here, because connecting
-        on this thread while the engine thread emits to this window can deadlock PySide (the
-        GIL against Qt's connection lock; seen once in the test suite).
+        on this thread while the engine thread emits to this window is the suspected trigger of
+        a PySide deadlock (the GIL against Qt's connection lock) seen once in the test suite.
         """
         self._hold_pending = False
         if not self.recording:
