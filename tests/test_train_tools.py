@@ -323,3 +323,27 @@ def test_train5_names_the_mbrola_packages_it_lacks(tmp_path: Path, monkeypatch) 
     written.clear()
     synth.ensure_train5_voices()  # all there: nothing rewritten
     assert not written
+
+
+def test_widening_keeps_the_outputs_and_gives_each_copy_its_own_share() -> None:
+    from common import LSTM_SCOPE, numpy_probs
+    from widen import widen
+
+    from dictate.models.weights import random_weights
+
+    rng = np.random.default_rng(5)
+    weights = random_weights(16, seed=5)
+    wide = widen(weights, 24, rng)
+    assert wide[f"{LSTM_SCOPE}/kernel"].shape == (48, 96) and wide["layer_6/weights"].shape == (24, 29)
+    assert wide["layer_1/weights"].shape == (494, 24) and set(wide) == set(weights)
+    feats = rng.normal(0.0, 20.0, size=(40, 26))
+    np.testing.assert_allclose(numpy_probs(wide, feats), numpy_probs(weights, feats), atol=1e-5)
+    # every new LSTM unit repeats an old one's input gate column, its outgoing rows differ in scale
+    i_gate = wide[f"{LSTM_SCOPE}/kernel"][:, :24]
+    out_rows = wide["layer_5/weights"]
+    for new in range(16, 24):
+        old = int(np.flatnonzero(np.all(i_gate[:, :16] == i_gate[:, new : new + 1], axis=0))[0])
+        ratio = out_rows[new] / out_rows[old]
+        assert np.allclose(ratio, ratio[0]) and not np.isclose(ratio[0], 1.0)
+    with pytest.raises(SystemExit, match="between 16 and 32"):
+        widen(weights, 40, rng)

@@ -60,6 +60,7 @@ from common import (  # noqa: E402
     encode,
     fold_normalization,
     greedy_text,
+    numpy_probs,
     wer,
 )
 from pack import load_split  # noqa: E402
@@ -129,28 +130,6 @@ def deepspeech_arrays(model: DeepSpeechTorch) -> Dict[str, np.ndarray]:
     out.update({"train:mean": mean, "train:std": std, "train:layer_1/weights": w1, "train:layer_1/bias": b1})
     assert kernel.shape == (2 * n, 4 * n)
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
-
-
-def numpy_probs(arrays: Dict[str, np.ndarray], feats: np.ndarray) -> np.ndarray:
-    """Softmax outputs ``[T, 29]`` of the DeepSpeech arrays on raw ``feats [T, 26]`` (float64 numpy)."""
-    a = {k: v.astype(np.float64) for k, v in arrays.items()}
-    padded = np.concatenate([np.zeros((N_CONTEXT, N_INPUT)), feats, np.zeros((N_CONTEXT, N_INPUT))])
-    x = np.stack([padded[t : t + WINDOW].reshape(-1) for t in range(len(feats))])
-    for name in ("layer_1", "layer_2", "layer_3"):
-        x = np.clip(x @ a[f"{name}/weights"] + a[f"{name}/bias"], 0.0, RELU_CLIP)
-    kernel, bias = a[f"{LSTM_SCOPE}/kernel"], a[f"{LSTM_SCOPE}/bias"]
-    n = bias.shape[0] // 4
-    c, h, hs = np.zeros(n), np.zeros(n), []
-    sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
-    for t in range(len(x)):
-        i, g, f, o = np.split(np.concatenate([x[t], h]) @ kernel + bias, 4)
-        c = sig(f) * c + sig(i) * np.tanh(g)
-        h = sig(o) * np.tanh(c)
-        hs.append(h)
-    y = np.clip(np.stack(hs) @ a["layer_5/weights"] + a["layer_5/bias"], 0.0, RELU_CLIP)
-    z = y @ a["layer_6/weights"] + a["layer_6/bias"]
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
 
 
 def check_export(model: DeepSpeechTorch, arrays: Dict[str, np.ndarray], feats: np.ndarray) -> float:
