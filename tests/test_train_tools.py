@@ -18,6 +18,7 @@ from common import fold_normalization  # noqa: E402
 from interpolate import interpolate  # noqa: E402
 from pack import dequantize, quantize  # noqa: E402
 from synth import shelf_sos  # noqa: E402
+from world_voice import Speaker, draw_speaker, map_f0, tilt_gains, warp_envelope  # noqa: E402
 
 
 def test_bundle_round_trip_is_within_half_a_step() -> None:
@@ -347,3 +348,31 @@ def test_widening_keeps_the_outputs_and_gives_each_copy_its_own_share() -> None:
         assert np.allclose(ratio, ratio[0]) and not np.isclose(ratio[0], 1.0)
     with pytest.raises(SystemExit, match="between 16 and 32"):
         widen(weights, 40, rng)
+
+
+def test_world_speaker_moves_formants_and_pitch_and_keeps_unvoiced_frames() -> None:
+    bins = np.arange(513)
+    envelope = np.exp(-0.5 * ((bins - 100) / 8.0) ** 2)[None, :] + 1e-6  # one formant at bin 100
+    assert np.argmax(warp_envelope(envelope, 1.2)) == 120
+    assert np.argmax(warp_envelope(envelope, 0.85)) == 85
+    np.testing.assert_allclose(warp_envelope(envelope, 1.0), envelope, rtol=1e-9)
+
+    gains_db = 10 * np.log10(tilt_gains(513, 16000, 3.0))
+    k1, k2 = 64, 128  # 1 kHz and 2 kHz at 16 kHz with 1,024-point frames
+    assert abs(gains_db[k1]) < 1e-9 and abs(gains_db[k2] - 3.0) < 1e-9
+
+    f0 = np.array([0.0, 100.0, 200.0, 0.0, 400.0])
+    speaker = Speaker(f0_scale=0.5, f0_range=0.5, warp=1.0, tilt_db_per_octave=0.0, ap_power=1.0)
+    out = map_f0(f0, speaker)
+    assert out[0] == 0.0 and out[3] == 0.0
+    # geometric mean 200 -> 100, deviations halved
+    np.testing.assert_allclose(out[[1, 2, 4]], [70.7106781, 100.0, 141.4213562])
+
+    import random
+
+    speakers = [draw_speaker(random.Random(i)) for i in range(200)]
+    assert speakers[7] == draw_speaker(random.Random(7))
+    assert all(0.84 <= s.warp <= 1.2 and 0.55 <= s.f0_scale <= 1.8 for s in speakers)
+    low = [s.f0_scale for s in speakers if s.warp < 0.95]
+    high = [s.f0_scale for s in speakers if s.warp > 1.1]
+    assert np.mean(low) < 1.0 < np.mean(high)  # longer vocal tracts mostly speak lower

@@ -13,9 +13,10 @@ voices (a stand-in for an unseen voice), ``val2`` = the dev sentences by trainin
 a random microphone-like EQ, ``val3`` = val's voices through that EQ, ``val4`` = the dev sentences
 by recorded voices no training split uses (mbrola us3, ro1, gr2 through espeak-ng; festival's
 rab_diphone), ``val5`` = the dev sentences by two held-out Kokoro-82M (neural) speakers,
+``valw`` = the dev sentences by training voices made WORLD pseudo-speakers (``world_voice.py``),
 ``real`` = the 21 real recordings in ``shared/data/speech`` (manifest.csv). The
 synthetic sets are also broken down by voice (dev and val by synthesiser, and by voice except
-espeak-ng's many variants).
+espeak-ng's many variants; valw by source synthesiser only).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def main(argv: List[str] | None = None) -> int:
     )
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
     parser.add_argument("--int8", default=str(work_dir() / "builds" / "demo-en-int8"), help="'' to skip")
-    parser.add_argument("--sets", default="test,real", help="comma-separated: test, dev, val(2,3,4), real")
+    parser.add_argument("--sets", default="test,real", help="test, dev, val(2,3,4,5,w), real")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--show", type=int, default=0, help="print N example transcripts per set")
     args = parser.parse_args(argv)
@@ -95,6 +96,9 @@ def main(argv: List[str] | None = None) -> int:
             if set_name != "real":
                 groups: Dict[str, List[int]] = defaultdict(list)
                 for i, (_, _, g) in enumerate(items):
+                    if g.startswith("world:"):  # one pseudo-speaker per clip: group by source synthesiser
+                        groups[":".join(g.split(":")[:2]) + ":*"].append(i)
+                        continue
                     few_voices = set_name in ("test", "val4", "val5")  # dev/val: 54 espeak-ng variants
                     if few_voices or not g.startswith("espeak:"):
                         groups[g].append(i)

@@ -56,6 +56,12 @@ TRAIN7 (``train7.txt`` = train's sentences again) is spoken by Kokoro's three ot
 (``KOKORO_SPARE``, all female): half of it by one of them, half by a blend of two (their style
 vectors mixed with a random weight: a new pseudo-speaker each time), speed-perturbed as TRAIN4.
 
+TRAIN8 (``train8.txt`` = train3's sentences 8,001–16,000 again) is spoken by the fast training
+voices (espeak-ng, flite, mbrola and Pico) and each clip resynthesised through the WORLD vocoder
+as a new pseudo-speaker (``world_voice.py``: F0, formant warp, spectral tilt, aperiodicity), then
+augmented as usual; no speed perturbation (the warp does its work). Needs ``pyworld`` (tfenv).
+VALW (``valw.txt`` = ``dev.txt``) is made the same way: how a model copes with such speakers.
+
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
 
@@ -88,6 +94,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import TRAIN_SPLITS, work_dir, write_manifest  # noqa: E402
 from mbrola_en import EXTRA_SETS, write_voices  # noqa: E402
 from mbrola_en import data_root as mbrola_en_root  # noqa: E402
+from world_voice import draw_speaker, resynthesize  # noqa: E402
 
 RATE = 16000
 ESPEAK_ACCENTS = [
@@ -207,6 +214,10 @@ VAL4_VOICES = [
 ]
 
 
+# TRAIN8 and VALW (the dev sentences, a check of the shipped model on such voices): WORLD pseudo-speakers.
+WORLD_SPLITS = ("train8", "valw")
+
+
 @dataclass
 class Job:
     """One utterance to make."""
@@ -248,6 +259,16 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
             return "kokoro", rng.choice(KOKORO_SPARE), params
         params["blend"] = rng.uniform(0.2, 0.8)
         return "kokoro", "+".join(rng.sample(KOKORO_SPARE, 2)), params
+    if split in WORLD_SPLITS:  # fast voices, each clip later made a WORLD pseudo-speaker
+        u = rng.random()
+        if u < 0.15:
+            return "pico", rng.choice(PICO_VOICES), params
+        if u < 0.35:
+            return "espeak", rng.choice(TRAIN_MBROLA_NATIVE + TRAIN_MBROLA_ACCENTED), params
+        if u < 0.6:
+            return "flite", rng.choice(TRAIN_FLITE), params
+        variant = rng.choice(ESPEAK_VARIANTS)
+        return "espeak", rng.choice(ESPEAK_ACCENTS) + (f"+{variant}" if variant else ""), params
     if split in ("val", "val3"):  # proxy for an unseen voice: flite's clustergen voices, stretched
         voice = rng.choice(["awb", "slt"])
         params["f0_shift"] = rng.uniform(0.6, 0.7) if voice == "slt" else rng.uniform(0.8, 1.0)
@@ -472,6 +493,9 @@ def make(job: Job) -> Optional[Dict[str, str]]:
     engine, voice, params = pick_voice(rng, job.split)
     nrng = np.random.default_rng(rng.getrandbits(32))
     voice_id = f"{engine}:{voice.split('+')[-1] if engine == 'espeak' and '+' in voice else voice}"
+    speaker = draw_speaker(rng) if job.split in WORLD_SPLITS else None
+    if speaker is not None:
+        voice_id = f"world:{voice_id}"
     if not job.path.exists():
         with tempfile.TemporaryDirectory(dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as tmp:
             try:
@@ -484,13 +508,15 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         if job.split == "train2" and rng.random() < 0.85:
             factor = rng.uniform(0.86, 1.16)  # >1: higher pitch and formants, faster
             sr = int(round(sr * factor / 100.0)) * 100
-        elif job.split in TRAIN_SPLITS[2:] and rng.random() < 0.9:  # train3 onwards
+        elif job.split in TRAIN_SPLITS[2:7] and rng.random() < 0.9:  # train3 to train7
             factor = rng.uniform(0.82, 1.2)
             sr = int(round(sr * factor / 100.0)) * 100
         elif job.split in ("val", "val3"):  # formants lower than any training clip's (train3 goes to 0.82)
             factor = rng.uniform(0.74, 0.8)
             sr = int(round(sr * factor / 100.0)) * 100
         x = to_16k(x, sr)
+        if speaker is not None:
+            x = resynthesize(x, RATE, speaker)
         if job.split in ("val2", "val3"):
             x = microphone_eq(x, nrng)
         x, notes = augment(x, nrng)
@@ -502,7 +528,7 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         "file": job.path.name,
         "transcript": job.text,
         "voice": voice_id,
-        "engine_voice": voice,
+        "engine_voice": voice if speaker is None else f"{voice} {speaker.describe()}",
         "seconds": f"{info.duration:.3f}",
     }
 
@@ -530,7 +556,7 @@ def main(argv: List[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     splits = [*TRAIN_SPLITS, "dev", "test"]
-    splits += [f"val{n}" for n in ("", 2, 3, 4, 5)]
+    splits += [f"val{n}" for n in ("", 2, 3, 4, 5, "w")]
     parser.add_argument("--split", choices=splits, required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
