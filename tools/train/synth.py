@@ -229,6 +229,13 @@ class Job:
     split: str
 
 
+def espeak_voice(rng: random.Random) -> str:
+    """A random espeak-ng accent with a random voice variant (or none)."""
+    variant = rng.choice(ESPEAK_VARIANTS)
+    accent = rng.choice(ESPEAK_ACCENTS)
+    return accent + (f"+{variant}" if variant else "")
+
+
 def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, float]]:
     """(engine, voice, params) for one utterance of ``split``."""
     rate = rng.uniform(0.8, 1.25)  # >1 is faster speech
@@ -267,8 +274,7 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
             return "espeak", rng.choice(TRAIN_MBROLA_NATIVE + TRAIN_MBROLA_ACCENTED), params
         if u < 0.6:
             return "flite", rng.choice(TRAIN_FLITE), params
-        variant = rng.choice(ESPEAK_VARIANTS)
-        return "espeak", rng.choice(ESPEAK_ACCENTS) + (f"+{variant}" if variant else ""), params
+        return "espeak", espeak_voice(rng), params
     if split in ("val", "val3"):  # proxy for an unseen voice: flite's clustergen voices, stretched
         voice = rng.choice(["awb", "slt"])
         params["f0_shift"] = rng.uniform(0.6, 0.7) if voice == "slt" else rng.uniform(0.8, 1.0)
@@ -279,9 +285,7 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
     if split == "train3":  # no festival (slow to run); flite's voices stretched by speed perturbation
         u = u * 0.55 / 0.35 if u < 0.35 else 0.55 + (u - 0.35) * 0.30 / 0.65
     if u < 0.55:
-        variant = rng.choice(ESPEAK_VARIANTS)
-        accent = rng.choice(ESPEAK_ACCENTS)
-        return "espeak", accent + (f"+{variant}" if variant else ""), params
+        return "espeak", espeak_voice(rng), params
     if u < 0.85:
         voice = rng.choice(TRAIN_FLITE)
         if split == "train3" and not voice.startswith("kal"):  # clustergen voices: scale their pitch
@@ -508,7 +512,7 @@ def make(job: Job) -> Optional[Dict[str, str]]:
         if job.split == "train2" and rng.random() < 0.85:
             factor = rng.uniform(0.86, 1.16)  # >1: higher pitch and formants, faster
             sr = int(round(sr * factor / 100.0)) * 100
-        elif job.split in TRAIN_SPLITS[2:7] and rng.random() < 0.9:  # train3 to train7
+        elif job.split in TRAIN_SPLITS[2:] and speaker is None and rng.random() < 0.9:  # train3 onwards
             factor = rng.uniform(0.82, 1.2)
             sr = int(round(sr * factor / 100.0)) * 100
         elif job.split in ("val", "val3"):  # formants lower than any training clip's (train3 goes to 0.82)
