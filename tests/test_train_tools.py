@@ -76,7 +76,8 @@ def test_splits_added_to_a_pack_use_its_grid(tmp_path: Path, monkeypatch) -> Non
 def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     import random
 
-    picked = {split: set() for split in ("train4", "train5", "train6", "train7", "val4", "val5", "test")}
+    splits = ("train4", "train5", "train6", "train7", "train8", "train9", "val4", "val5", "test")
+    picked = {split: set() for split in splits}
     for split, voices in picked.items():
         rng = random.Random(split)
         for _ in range(3000):
@@ -95,6 +96,12 @@ def test_new_recorded_voices_stay_apart_from_validation_and_test() -> None:
     train7 = {v for e, v in picked["train7"] if e == "kokoro"}
     assert len(train7) == len(picked["train7"]) == 3 + 6  # three voices and their ordered pairs
     assert {part for v in train7 for part in v.split("+")} == set(synth.KOKORO_SPARE)
+    # the WORLD splits: train9 is train8's kinds of voice plus Piper's joe, none held out
+    assert {e for e, _ in picked["train8"]} == {"pico", "espeak", "flite"}
+    assert {e for e, _ in picked["train9"]} == {"pico", "espeak", "flite", "piper"}
+    assert {(e, v) for e, v in picked["train9"] if e == "piper"} == picked["train6"]
+    assert not picked["train8"] & (picked["val4"] | picked["val5"] | picked["test"])
+    assert not picked["train9"] & (picked["val4"] | picked["val5"] | picked["test"])
 
 
 def test_kokoro_blends_two_speakers_style_vectors(monkeypatch) -> None:

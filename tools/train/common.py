@@ -26,7 +26,7 @@ REAL_SPEECH = ROOT.parent / "shared" / "data" / "speech"
 
 ALPHABET = [" "] + [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["'"]
 CHAR_INDEX = {c: i for i, c in enumerate(ALPHABET)}
-TRAIN_SPLITS = ("train", "train2", "train3", "train4", "train5", "train6", "train7", "train8")
+TRAIN_SPLITS = ("train", "train2", "train3", "train4", "train5", "train6", "train7", "train8", "train9")
 
 # The network (DeepSpeech 0.9): 19 windows of 26 MFCCs in, 29 classes out (blank last).
 N_INPUT = 26

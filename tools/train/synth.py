@@ -61,6 +61,9 @@ voices (espeak-ng, flite, mbrola and Pico) and each clip resynthesised through t
 as a new pseudo-speaker (``world_voice.py``: F0, formant warp, spectral tilt, aperiodicity), then
 augmented as usual; no speed perturbation (the warp does its work). Needs ``pyworld`` (tfenv).
 VALW (``valw.txt`` = ``dev.txt``) is made the same way: how a model copes with such speakers.
+TRAIN9 (``train9.txt`` = train3's first 8,000 sentences again) is made as TRAIN8, but half of it from
+Piper's joe (VITS noise varied as TRAIN6): pseudo-speakers of the one male neural voice. Needs the
+Piper environment with ``pyworld`` in it.
 
 The TEST split is spoken only by voices that never speak in train/dev (flite ``rms`` and
 some espeak-ng variants: see ``TEST_VOICES``); its sentences are disjoint from train's too.
@@ -214,8 +217,9 @@ VAL4_VOICES = [
 ]
 
 
-# TRAIN8 and VALW (the dev sentences, a check of the shipped model on such voices): WORLD pseudo-speakers.
-WORLD_SPLITS = ("train8", "valw")
+# TRAIN8, TRAIN9 and VALW (the dev sentences, a check of the shipped model on such voices): WORLD
+# pseudo-speakers.
+WORLD_SPLITS = ("train8", "train9", "valw")
 
 
 @dataclass
@@ -255,7 +259,8 @@ def pick_voice(rng: random.Random, split: str) -> Tuple[str, str, Dict[str, floa
         return "espeak", rng.choice(TRAIN_MBROLA_NATIVE if u < 0.6 else TRAIN_MBROLA_ACCENTED), params
     if split == "train5":  # further recorded speakers, all accented
         return "espeak", rng.choice(TRAIN5_MBROLA), params
-    if split == "train6":  # a neural voice trained on a real speaker; VITS noise varies the delivery
+    if split == "train6" or (split == "train9" and rng.random() < 0.5):
+        # a neural voice trained on a real speaker; VITS noise varies the delivery
         params["noise"] = rng.uniform(0.4, 0.9)
         params["noise_w"] = rng.uniform(0.5, 1.0)
         return "piper", rng.choice(sorted(PIPER_PACKAGES)), params
